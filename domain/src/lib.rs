@@ -1,0 +1,20 @@
+//! Rampart's domain: users, roles, posts, categories, the password, lockout, throttle and
+//! permission policies, and token claims.
+//!
+//! Everything here is pure and synchronous. Nothing in this crate reads the clock, touches a file
+//! or a socket, or knows about HTTP, SQL or tokens on the wire: rules that depend on time take
+//! `now` as an argument, and I/O lives behind the traits of `rampart-ports`.
+
+pub mod category;
+pub mod common_passwords;
+pub mod event;
+pub mod lockout;
+pub mod page;
+pub mod password;
+pub mod permission;
+pub mod post;
+pub mod throttle;
+pub mod token;
+pub mod user;
+
+pub use time::{Duration, OffsetDateTime};

@@ -1,0 +1,1 @@
+//! Shared contract suites for store adapters.

@@ -1,0 +1,1 @@
+//! Use cases: register, login, refresh, logout, accounts, posts and categories.
