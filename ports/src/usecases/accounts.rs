@@ -1,0 +1,235 @@
+//! The caller's own account: profile, password change, export and erasure.
+
+use rampart_domain::event::{SecurityEvent, SecurityEventKind};
+use rampart_domain::password::Password;
+use rampart_domain::post::Post;
+use rampart_domain::token::{ACCESS_TOKEN_TTL, RefreshFamily};
+use rampart_domain::user::User;
+use tracing::{info, instrument};
+
+use super::auth::validate_account;
+use super::context::{Deps, RequestContext};
+use super::fields::FieldErrors;
+use super::session::Session;
+use crate::error::{BoxError, StoreError};
+use crate::services::{HashError, Verification};
+
+/// Fields of a profile update; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileChange {
+    pub username: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Everything Rampart holds about one user.
+#[derive(Debug, Clone)]
+pub struct UserExport {
+    pub user: User,
+    pub posts: Vec<Post>,
+    pub sessions: Vec<RefreshFamily>,
+}
+
+/// Why an account operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// The account no longer exists (deleted while the token was still valid).
+    #[error("account not found")]
+    NotFound,
+    #[error("invalid request")]
+    Invalid(FieldErrors),
+    /// The new username or email belongs to another account.
+    #[error("username or email not available")]
+    Conflict,
+    /// The password hashing queue is full.
+    #[error("server busy")]
+    Busy,
+    #[error("account operation failed")]
+    Internal(#[source] BoxError),
+}
+
+impl From<StoreError> for AccountError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict { .. } => Self::Conflict,
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<HashError> for AccountError {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Busy => Self::Busy,
+            HashError::Internal(source) => Self::Internal(source),
+        }
+    }
+}
+
+/// The caller's own account.
+#[derive(Clone)]
+pub struct Accounts {
+    deps: Deps,
+}
+
+impl Accounts {
+    /// Builds the use case on shared ports.
+    pub fn new(deps: Deps) -> Self {
+        Self { deps }
+    }
+
+    /// Returns the caller's account.
+    ///
+    /// # Errors
+    /// [`AccountError::NotFound`] when the account was deleted.
+    pub async fn me(&self, session: &Session) -> Result<User, AccountError> {
+        self.deps
+            .users
+            .find_by_id(session.claims.user_id)
+            .await?
+            .ok_or(AccountError::NotFound)
+    }
+
+    /// Changes the caller's username or email.
+    ///
+    /// # Errors
+    /// [`AccountError::Invalid`] for a bad value, [`AccountError::Conflict`] when taken.
+    #[instrument(skip_all, fields(request_id = %context.request_id, user.id = %session.claims.user_id))]
+    pub async fn update_profile(
+        &self,
+        context: &RequestContext,
+        session: &Session,
+        change: ProfileChange,
+    ) -> Result<User, AccountError> {
+        let current = self.me(session).await?;
+        let username = change
+            .username
+            .unwrap_or_else(|| current.username.as_str().to_owned());
+        let email = change
+            .email
+            .unwrap_or_else(|| current.email.as_str().to_owned());
+        let (username, email) =
+            validate_account(&username, &email).map_err(AccountError::Invalid)?;
+
+        let updated = User {
+            username,
+            email,
+            ..current
+        };
+        if !self.deps.users.update_profile(&updated).await? {
+            return Err(AccountError::NotFound);
+        }
+        info!("profile updated");
+        Ok(updated)
+    }
+
+    /// Changes the caller's password and revokes every other session of the user.
+    ///
+    /// # Errors
+    /// [`AccountError::Invalid`] when the current password is wrong or the new one breaks the
+    /// policy (every rule listed).
+    #[instrument(skip_all, fields(request_id = %context.request_id, user.id = %session.claims.user_id))]
+    pub async fn change_password(
+        &self,
+        context: &RequestContext,
+        session: &Session,
+        current_password: Password,
+        new_password: Password,
+    ) -> Result<(), AccountError> {
+        let user = self.me(session).await?;
+        if self
+            .deps
+            .hasher
+            .verify(&current_password, &user.password_hash)
+            .await?
+            == Verification::Invalid
+        {
+            return Err(AccountError::Invalid(FieldErrors::single(
+                "current_password",
+                "is incorrect",
+            )));
+        }
+        let mut errors = FieldErrors::new();
+        for rule in self.deps.password_policy.violations(
+            &new_password,
+            user.username.as_str(),
+            user.email.as_str(),
+        ) {
+            errors.add("new_password", rule);
+        }
+        errors.into_result().map_err(AccountError::Invalid)?;
+
+        let hash = self.deps.hasher.hash(&new_password).await?;
+        let revoked = self
+            .deps
+            .users
+            .change_password(user.id, &hash, Some(session.claims.family_id))
+            .await?;
+        let now = self.deps.clock.now();
+        self.deps
+            .revocations
+            .revoke_families(&revoked, now + ACCESS_TOKEN_TTL)
+            .await?;
+
+        self.deps.record(
+            context,
+            SecurityEvent::new(
+                SecurityEventKind::PasswordChanged,
+                "password changed; other sessions revoked",
+            )
+            .user(user.id),
+        );
+        info!(sessions.revoked = revoked.len(), "password changed");
+        Ok(())
+    }
+
+    /// Returns every record held about the caller.
+    ///
+    /// # Errors
+    /// [`AccountError::NotFound`] when the account was deleted.
+    pub async fn export(&self, session: &Session) -> Result<UserExport, AccountError> {
+        let user = self.me(session).await?;
+        let posts = self.deps.posts.list_by_author(user.id).await?;
+        let sessions = self.deps.families.list_for_user(user.id).await?;
+        Ok(UserExport {
+            user,
+            posts,
+            sessions,
+        })
+    }
+
+    /// Erases the caller's account with their posts and sessions, and revokes every token.
+    ///
+    /// # Errors
+    /// [`AccountError::NotFound`] when the account was already deleted.
+    #[instrument(skip_all, fields(request_id = %context.request_id, user.id = %session.claims.user_id))]
+    pub async fn delete(
+        &self,
+        context: &RequestContext,
+        session: &Session,
+    ) -> Result<(), AccountError> {
+        let user_id = session.claims.user_id;
+        let Some(families) = self.deps.users.delete(user_id).await? else {
+            return Err(AccountError::NotFound);
+        };
+        let now = self.deps.clock.now();
+        self.deps
+            .revocations
+            .revoke_families(&families, now + ACCESS_TOKEN_TTL)
+            .await?;
+        self.deps
+            .revocations
+            .revoke_token(session.claims.token_id, session.claims.expires_at)
+            .await?;
+
+        self.deps.record(
+            context,
+            SecurityEvent::new(
+                SecurityEventKind::AccountDeleted,
+                "account erased by its owner",
+            )
+            .user(user_id),
+        );
+        info!("account deleted");
+        Ok(())
+    }
+}

@@ -1,0 +1,250 @@
+//! Posts: anyone reads, authenticated users write, only owners change or delete.
+
+use rampart_domain::category::CategoryId;
+use rampart_domain::event::{SecurityEvent, SecurityEventKind};
+use rampart_domain::page::{Page, PageRequest};
+use rampart_domain::permission::{Action, Decision, DenyReason, Policy};
+use rampart_domain::post::{Post, PostId, PostTitle, RawBody};
+use rampart_domain::user::UserId;
+use tracing::{info, instrument};
+use uuid::Uuid;
+
+use super::context::{Deps, RequestContext};
+use super::fields::FieldErrors;
+use super::session::Session;
+use crate::error::{BoxError, StoreError};
+
+/// A new post as the client sent it; the author is the caller.
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    pub title: String,
+    pub body: String,
+    pub category_id: Option<Uuid>,
+    pub image_id: Option<Uuid>,
+}
+
+/// Fields of a post update; `None` leaves a field as it is, `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct PostChange {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub category_id: Option<Option<Uuid>>,
+    pub image_id: Option<Option<Uuid>>,
+}
+
+/// Why a post operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    #[error("post not found")]
+    NotFound,
+    #[error("invalid post")]
+    Invalid(FieldErrors),
+    /// The caller may not do this; the reason says why.
+    #[error("permission denied: {}", .0.as_str())]
+    Forbidden(DenyReason),
+    #[error("post operation failed")]
+    Internal(#[source] BoxError),
+}
+
+impl From<StoreError> for PostError {
+    fn from(error: StoreError) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+/// Posts.
+#[derive(Clone)]
+pub struct Posts {
+    deps: Deps,
+}
+
+impl Posts {
+    /// The permission policy of every post operation.
+    pub const POLICY: Policy = Policy::IsOwnerOrReadOnly;
+
+    /// Builds the use case on shared ports.
+    pub fn new(deps: Deps) -> Self {
+        Self { deps }
+    }
+
+    /// Lists one page of posts, newest first.
+    ///
+    /// # Errors
+    /// Store failures only.
+    pub async fn list(&self, page: PageRequest) -> Result<Page<Post>, PostError> {
+        Ok(self.deps.posts.list(page).await?)
+    }
+
+    /// Returns one post.
+    ///
+    /// # Errors
+    /// [`PostError::NotFound`] for an unknown id.
+    pub async fn get(&self, id: PostId) -> Result<Post, PostError> {
+        self.deps.posts.find(id).await?.ok_or(PostError::NotFound)
+    }
+
+    /// Creates a post by the caller; the body is sanitized, not rejected.
+    ///
+    /// # Errors
+    /// [`PostError::Invalid`] listing every bad field.
+    #[instrument(skip_all, fields(request_id = %context.request_id, user.id = %session.claims.user_id, post.id))]
+    pub async fn create(
+        &self,
+        context: &RequestContext,
+        session: &Session,
+        new: NewPost,
+    ) -> Result<Post, PostError> {
+        self.authorize(context, session, Action::Create, None, "post:new")?;
+
+        let mut errors = FieldErrors::new();
+        let title = PostTitle::parse(&new.title)
+            .map_err(|e| errors.add("title", e))
+            .ok();
+        let body = RawBody::parse(&new.body)
+            .map_err(|e| errors.add("body", e))
+            .ok();
+        let category_id = self.check_category(new.category_id, &mut errors).await?;
+        self.check_image(new.image_id, &mut errors);
+        let (Some(title), Some(body)) = (title, body) else {
+            return Err(PostError::Invalid(errors));
+        };
+        errors.into_result().map_err(PostError::Invalid)?;
+
+        let now = self.deps.clock.now();
+        let post = Post {
+            id: PostId::from_uuid(Uuid::new_v4()),
+            title,
+            body: self.deps.sanitizer.sanitize(&body),
+            author_id: session.claims.user_id,
+            category_id,
+            image_id: None,
+            created_at: now,
+            updated_at: now,
+        };
+        self.deps.posts.insert(&post).await?;
+        tracing::Span::current().record("post.id", tracing::field::display(post.id));
+        info!("post created");
+        Ok(post)
+    }
+
+    /// Changes a post of the caller's.
+    ///
+    /// # Errors
+    /// [`PostError::NotFound`], [`PostError::Forbidden`] for another user's post (logged as a
+    /// `permission_denied` event), [`PostError::Invalid`] for bad fields.
+    #[instrument(skip_all, fields(request_id = %context.request_id, user.id = %session.claims.user_id, post.id = %id))]
+    pub async fn update(
+        &self,
+        context: &RequestContext,
+        session: &Session,
+        id: PostId,
+        change: PostChange,
+    ) -> Result<Post, PostError> {
+        let mut post = self.get(id).await?;
+        self.authorize(
+            context,
+            session,
+            Action::Update,
+            Some(post.author_id),
+            &format!("post:{id}"),
+        )?;
+
+        let mut errors = FieldErrors::new();
+        if let Some(title) = change.title {
+            match PostTitle::parse(&title) {
+                Ok(title) => post.title = title,
+                Err(e) => errors.add("title", e),
+            }
+        }
+        if let Some(body) = change.body {
+            match RawBody::parse(&body) {
+                Ok(body) => post.body = self.deps.sanitizer.sanitize(&body),
+                Err(e) => errors.add("body", e),
+            }
+        }
+        if let Some(category_id) = change.category_id {
+            post.category_id = self.check_category(category_id, &mut errors).await?;
+        }
+        if let Some(image_id) = change.image_id {
+            self.check_image(image_id, &mut errors);
+        }
+        errors.into_result().map_err(PostError::Invalid)?;
+
+        post.updated_at = self.deps.clock.now();
+        if !self.deps.posts.update(&post).await? {
+            return Err(PostError::NotFound);
+        }
+        info!("post updated");
+        Ok(post)
+    }
+
+    /// Deletes a post of the caller's.
+    ///
+    /// # Errors
+    /// [`PostError::NotFound`], or [`PostError::Forbidden`] for another user's post.
+    #[instrument(skip_all, fields(request_id = %context.request_id, user.id = %session.claims.user_id, post.id = %id))]
+    pub async fn delete(
+        &self,
+        context: &RequestContext,
+        session: &Session,
+        id: PostId,
+    ) -> Result<(), PostError> {
+        let post = self.get(id).await?;
+        self.authorize(
+            context,
+            session,
+            Action::Delete,
+            Some(post.author_id),
+            &format!("post:{id}"),
+        )?;
+
+        if !self.deps.posts.delete(id).await? {
+            return Err(PostError::NotFound);
+        }
+        info!("post deleted");
+        Ok(())
+    }
+
+    fn authorize(
+        &self,
+        context: &RequestContext,
+        session: &Session,
+        action: Action,
+        owner: Option<UserId>,
+        resource: &str,
+    ) -> Result<(), PostError> {
+        match Self::POLICY.decide(Some(&session.actor()), action, owner) {
+            Decision::Allow(_) => Ok(()),
+            Decision::Deny(reason) => {
+                self.deps.record(
+                    context,
+                    SecurityEvent::new(SecurityEventKind::PermissionDenied, reason.as_str())
+                        .user(session.claims.user_id)
+                        .target(resource, action.as_str()),
+                );
+                Err(PostError::Forbidden(reason))
+            }
+        }
+    }
+
+    async fn check_category(
+        &self,
+        category_id: Option<Uuid>,
+        errors: &mut FieldErrors,
+    ) -> Result<Option<CategoryId>, PostError> {
+        let Some(id) = category_id.map(CategoryId::from_uuid) else {
+            return Ok(None);
+        };
+        if self.deps.categories.find(id).await?.is_none() {
+            errors.add("category_id", "no category has this id");
+        }
+        Ok(Some(id))
+    }
+
+    // NOTE: uploads are not implemented yet, so no image id can be valid.
+    fn check_image(&self, image_id: Option<Uuid>, errors: &mut FieldErrors) {
+        if image_id.is_some() {
+            errors.add("image_id", "no upload has this id");
+        }
+    }
+}
