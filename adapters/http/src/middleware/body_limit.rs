@@ -1,0 +1,77 @@
+//! The request body limit.
+//!
+//! A declared `Content-Length` over the limit is rejected before any of the body is read. A body
+//! without a length (chunked) is read up to the limit and rejected as soon as it passes it, so no
+//! request can make the server buffer more than the limit.
+
+use poem::error::ReadBodyError;
+use poem::http::header::CONTENT_LENGTH;
+use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
+
+use crate::problem::{ProblemKind, ProblemResponse};
+
+/// Largest JSON body accepted: 1 MiB.
+pub const JSON_BODY_MAX: usize = 1024 * 1024;
+
+/// Rejects bodies larger than `max_bytes` with 413.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit {
+    pub max_bytes: usize,
+}
+
+impl<E: Endpoint> Middleware<E> for BodyLimit {
+    type Output = BodyLimitEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        BodyLimitEndpoint {
+            inner,
+            max_bytes: self.max_bytes,
+        }
+    }
+}
+
+/// The endpoint [`BodyLimit`] wraps.
+pub struct BodyLimitEndpoint<E> {
+    inner: E,
+    max_bytes: usize,
+}
+
+fn too_large(max_bytes: usize) -> Response {
+    ProblemResponse::new(
+        ProblemKind::PayloadTooLarge,
+        format!("The body is larger than {max_bytes} bytes; send a smaller one."),
+    )
+    .into_poem_response()
+}
+
+impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut request: Request) -> poem::Result<Response> {
+        let declared = request
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok());
+        match declared {
+            Some(length) if length > self.max_bytes as u64 => return Ok(too_large(self.max_bytes)),
+            Some(_) => {}
+            None => {
+                // No declared length: read at most the limit, and stop as soon as it is passed.
+                match request.take_body().into_bytes_limit(self.max_bytes).await {
+                    Ok(bytes) => request.set_body(Body::from(bytes)),
+                    Err(ReadBodyError::PayloadTooLarge) => return Ok(too_large(self.max_bytes)),
+                    Err(error) => {
+                        tracing::info!(error = %error, "request body could not be read");
+                        let problem = ProblemResponse::new(
+                            ProblemKind::MalformedRequest,
+                            "The body could not be read.",
+                        );
+                        return Ok(problem.into_poem_response());
+                    }
+                }
+            }
+        }
+        Ok(self.inner.call(request).await?.into_response())
+    }
+}

@@ -1,0 +1,12 @@
+//! The request pipeline around the operations: request context and logging, security headers,
+//! problem details for every error, the body limit and panic capture.
+
+mod body_limit;
+mod headers;
+mod problems;
+mod request;
+
+pub use body_limit::{BodyLimit, JSON_BODY_MAX};
+pub use headers::SecurityHeaders;
+pub use problems::{catch_panic, errors_to_problems};
+pub use request::{REQUEST_ID_HEADER, request_context};

@@ -1,0 +1,78 @@
+//! The route table and the order of the middleware around it.
+
+use poem::http::HeaderValue;
+use poem::middleware::CatchPanic;
+use poem::{Endpoint, EndpointExt, Response, Route, handler};
+use poem_openapi::OpenApiService;
+
+use crate::api::{AuthApi, CategoriesApi, HealthApi, PostsApi, UsersApi};
+use crate::middleware::{
+    BodyLimit, JSON_BODY_MAX, SecurityHeaders, catch_panic, errors_to_problems, request_context,
+};
+use crate::state::HttpState;
+
+type Apis = (HealthApi, AuthApi, UsersApi, PostsApi, CategoriesApi);
+
+/// Settings of the HTTP adapter.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Value of `X-XSS-Protection`.
+    pub xss_protection: HeaderValue,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            xss_protection: HeaderValue::from_static("1; mode=block"),
+        }
+    }
+}
+
+fn api_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (HealthApi, AuthApi, UsersApi, PostsApi, CategoriesApi),
+        "Rampart",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "A hardened REST API. Errors are RFC 9457 problem details (application/problem+json) \
+         with a stable `type` URI per kind of error.",
+    )
+}
+
+/// Returns the OpenAPI document that `/openapi.json` serves.
+pub fn openapi_json() -> String {
+    api_service().spec()
+}
+
+/// Builds the whole HTTP application: operations, `/openapi.json`, `/docs` and the middleware.
+pub fn build_app(state: HttpState, options: HttpOptions) -> impl Endpoint<Output = Response> {
+    let api = api_service();
+    let docs = api.swagger_ui();
+    let spec = openapi_json();
+
+    Route::new()
+        .at("/openapi.json", serve_spec.data(SpecDocument(spec)))
+        .nest("/docs", docs)
+        .nest("/", api)
+        .with(BodyLimit {
+            max_bytes: JSON_BODY_MAX,
+        })
+        .with(CatchPanic::new().with_handler(catch_panic))
+        .around(errors_to_problems)
+        .data(state)
+        .with(SecurityHeaders {
+            xss_protection: options.xss_protection,
+        })
+        .around(request_context)
+}
+
+#[derive(Clone)]
+struct SpecDocument(String);
+
+#[handler]
+fn serve_spec(spec: poem::web::Data<&SpecDocument>) -> Response {
+    Response::builder()
+        .content_type("application/json")
+        .body(spec.0.0.clone())
+}

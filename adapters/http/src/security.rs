@@ -1,0 +1,44 @@
+//! The bearer security scheme: how an operation gets its authenticated session.
+//!
+//! An operation that takes a [`BearerAuth`] argument cannot run for a request without a valid,
+//! unrevoked access token: poem-openapi calls [`authenticate`] before the handler.
+
+use poem::Request;
+use poem_openapi::SecurityScheme;
+use poem_openapi::auth::Bearer;
+use rampart_ports::usecases::Session;
+
+use crate::problem::{ProblemKind, ProblemResponse};
+use crate::state::HttpState;
+
+/// A PASETO v4.public access token in `Authorization: Bearer <token>`.
+#[derive(SecurityScheme)]
+#[oai(
+    ty = "bearer",
+    bearer_format = "PASETO v4.public",
+    checker = "authenticate"
+)]
+pub struct BearerAuth(pub Session);
+
+/// Verifies the bearer token and checks it against the revocation list.
+async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Session> {
+    // poem-openapi's Bearer prints the token in Debug: keep only the string, and never log it.
+    let token = bearer.token;
+    let Some(state) = request.data::<HttpState>() else {
+        tracing::error!("HttpState missing from request data");
+        return Err(problem_error(ProblemResponse::new(
+            ProblemKind::Internal,
+            "The server failed to complete the request.",
+        )));
+    };
+    state
+        .sessions
+        .authenticate(&token)
+        .await
+        .map_err(|error| problem_error(error.into()))
+}
+
+/// Turns a problem into a poem error that keeps the problem as its response.
+pub(crate) fn problem_error(problem: ProblemResponse) -> poem::Error {
+    poem::Error::from_response(problem.into_poem_response())
+}

@@ -1,0 +1,45 @@
+//! What every handler can reach: the use cases and the readiness probes.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use rampart_ports::StoreError;
+use rampart_ports::usecases::{Accounts, Auth, Categories, Deps, Posts, Sessions};
+
+/// A dependency that `/health/ready` checks, such as the database.
+#[async_trait]
+pub trait ReadinessProbe: Send + Sync {
+    /// Returns the name shown in logs when the probe fails.
+    fn name(&self) -> &'static str;
+
+    /// Checks that the dependency answers.
+    ///
+    /// # Errors
+    /// The store error that made the check fail.
+    async fn check(&self) -> Result<(), StoreError>;
+}
+
+/// The use cases and probes shared by every request.
+#[derive(Clone)]
+pub struct HttpState {
+    pub auth: Auth,
+    pub sessions: Sessions,
+    pub accounts: Accounts,
+    pub posts: Posts,
+    pub categories: Categories,
+    pub probes: Vec<Arc<dyn ReadinessProbe>>,
+}
+
+impl HttpState {
+    /// Builds every use case on one set of ports.
+    pub fn new(deps: Deps, probes: Vec<Arc<dyn ReadinessProbe>>) -> Self {
+        Self {
+            auth: Auth::new(deps.clone()),
+            sessions: Sessions::new(deps.clone()),
+            accounts: Accounts::new(deps.clone()),
+            posts: Posts::new(deps.clone()),
+            categories: Categories::new(deps),
+            probes,
+        }
+    }
+}
