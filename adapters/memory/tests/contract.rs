@@ -1,0 +1,20 @@
+//! Runs every store contract of `rampart-ports` against the in-memory stores.
+
+use std::sync::Arc;
+
+use rampart_memory::{
+    MemoryLoginAttempts, MemoryRateLimits, MemoryRepositories, MemoryRevocations,
+};
+use rampart_ports::contract::Repositories;
+
+async fn fresh_repositories() -> Repositories {
+    Repositories::from_shared(Arc::new(MemoryRepositories::new()))
+}
+
+rampart_ports::user_repository_contract!(fresh_repositories());
+rampart_ports::post_repository_contract!(fresh_repositories());
+rampart_ports::category_repository_contract!(fresh_repositories());
+rampart_ports::refresh_family_store_contract!(fresh_repositories());
+rampart_ports::revocation_store_contract!(async { Arc::new(MemoryRevocations::new()) });
+rampart_ports::login_attempt_store_contract!(async { Arc::new(MemoryLoginAttempts::new()) });
+rampart_ports::rate_limit_store_contract!(async { Arc::new(MemoryRateLimits::new()) });
