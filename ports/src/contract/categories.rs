@@ -26,19 +26,23 @@ pub async fn inserted_category_is_found(stores: Repositories) {
     assert_eq!(stores.categories.find(unknown).await.unwrap(), None);
 }
 
-/// Rejects a name that differs from a stored one only in case, on field `name`.
+/// Rejects a name that differs from a stored one only in case, non-ASCII letters included, on
+/// field `name`.
 pub async fn duplicate_name_in_other_case_conflicts(stores: Repositories) {
-    stores.categories.insert(&category("Rust")).await.unwrap();
-    let clash = category("rUST");
+    for (stored, clash) in [("Rust", "rUST"), ("Éclairs", "éCLAIRS")] {
+        stores.categories.insert(&category(stored)).await.unwrap();
+        let duplicate = category(clash);
 
-    let result = stores.categories.insert(&clash).await;
+        let result = stores.categories.insert(&duplicate).await;
 
-    match result {
-        Err(StoreError::Conflict { field }) => assert_eq!(field, "name"),
-        other => panic!("expected a conflict on name, got {other:?}"),
+        match result {
+            Err(StoreError::Conflict { field }) => assert_eq!(field, "name"),
+            other => panic!("expected a conflict on name for {clash}, got {other:?}"),
+        }
+        let found = stores.categories.find(duplicate.id).await.unwrap();
+        assert_eq!(found, None, "{clash} was stored");
     }
-    assert_eq!(stores.categories.find(clash.id).await.unwrap(), None);
-    assert_eq!(stores.categories.list().await.unwrap().len(), 1);
+    assert_eq!(stores.categories.list().await.unwrap().len(), 2);
 }
 
 /// Lists every category ordered by name.
