@@ -1,0 +1,4 @@
+DROP TABLE refresh_families;
+DROP TABLE posts;
+DROP TABLE categories;
+DROP TABLE users;
