@@ -3,7 +3,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help run build test check fmt lint unit e2e openapi clean-data
+.PHONY: help run build test check fmt lint layers openapi clean-data
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -17,13 +17,18 @@ build: ## Build every crate and the rampart binary (debug)
 test: check build ## Run the whole suite: format check, clippy, unit, contract and end-to-end tests
 	$(CARGO) test --workspace --all-features
 
-check: fmt lint ## Format check and clippy
+check: fmt lint layers ## Format check, clippy and the layer check
 
 fmt: ## Check formatting
 	$(CARGO) fmt --all -- --check
 
 lint: ## Run clippy on every target with warnings as errors
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
+
+layers: ## Fail if the domain depends on a runtime, database, web, token or hashing crate
+	@forbidden='^(tokio|diesel|diesel-async|poem|poem-openapi|pasetors|argon2|ammonia|bb8|redis|async-trait|infer)$$'; \
+	found=$$($(CARGO) tree -p rampart-domain -e normal --prefix none --format '{p}' | cut -d' ' -f1 | grep -E "$$forbidden" | sort -u); \
+	if [ -n "$$found" ]; then echo "domain depends on: $$found"; exit 1; else echo "domain layer clean"; fi
 
 openapi: ## Print the OpenAPI document
 	@$(CARGO) run -q -p rampart -- openapi

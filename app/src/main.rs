@@ -1,1 +1,70 @@
-fn main() {}
+//! The `rampart` binary: reads the configuration, builds the adapters, and runs a subcommand.
+//!
+//! This crate is the only one that names adapter types; everything it builds is handed to the
+//! use cases as port trait objects.
+
+mod clock;
+mod cmd;
+mod config;
+mod events;
+mod telemetry;
+mod wiring;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Rampart: a hardened REST API service.
+#[derive(Debug, Parser)]
+#[command(name = "rampart", version, about)]
+struct Cli {
+    /// TOML configuration file; `RAMPART_*` variables override its values.
+    #[arg(long, global = true, env = "RAMPART_CONFIG")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (runs pending migrations of the embedded SQLite database first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an admin account; the password is read from standard input.
+    CreateAdmin(cmd::create_admin::Args),
+    /// Print the OpenAPI document that /openapi.json serves.
+    Openapi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Openapi => cmd::openapi::run(),
+        command => run_with_config(cli.config, command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_with_config(config_file: Option<PathBuf>, command: Command) -> anyhow::Result<()> {
+    let config = config::Config::load(config_file.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match command {
+            Command::Serve => cmd::serve::run(config).await,
+            Command::Migrate => cmd::migrate::run(config).await,
+            Command::CreateAdmin(args) => cmd::create_admin::run(config, args).await,
+            Command::Openapi => cmd::openapi::run(),
+        }
+    })
+}

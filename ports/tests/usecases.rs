@@ -1,3 +1,4 @@
+#![cfg(test)]
 //! Use-case tests with mocks: they check the interactions with the ports (which ones run, how
 //! often, with what), not the stores' state.
 

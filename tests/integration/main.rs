@@ -1,1 +1,8 @@
+#![cfg(test)]
+//! End-to-end tests: each starts the real `rampart` binary and talks to it over HTTP.
 
+mod bad_input;
+mod flow;
+mod lockout;
+mod openapi;
+mod tokens;

@@ -22,7 +22,7 @@ pub struct Problem {
     pub title: String,
     /// HTTP status code.
     pub status: u16,
-    /// What went wrong with this request and what to do about it.
+    /// Explanation of this occurrence and the fix the client can make.
     pub detail: String,
     /// Messages per request field, for validation errors.
     #[oai(skip_serializing_if_is_none)]

@@ -23,10 +23,10 @@ enum LiveResponse {
 
 #[derive(ApiResponse)]
 enum ReadyResponse {
-    /// The database and the shared stores answer.
+    /// The database and the shared stores respond.
     #[oai(status = 200)]
     Ok(Json<HealthBody>),
-    /// A dependency does not answer; the body does not say which (the log does).
+    /// A dependency does not respond; the body does not name it (the log does).
     #[oai(status = 503, content_type = "application/problem+json")]
     Unavailable(Json<Problem>),
 }
@@ -44,7 +44,7 @@ impl HealthApi {
         }))
     }
 
-    /// Report whether the database and the shared stores answer.
+    /// Report whether the database and the shared stores respond.
     #[oai(path = "/ready", method = "get")]
     async fn ready(&self, state: poem::web::Data<&HttpState>) -> ReadyResponse {
         for probe in &state.probes {

@@ -1,0 +1,470 @@
+//! Configuration: a TOML file, then `RAMPART_*` environment variables, which win.
+//!
+//! Every value is parsed here, once, into [`Config`]. A bad value stops start-up with an error
+//! that names the key, its variable, the problem and the expected form.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use rampart_domain::password::PasswordPolicy;
+use serde::Deserialize;
+
+/// Where the service runs: `production` turns on the start-up checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Environment {
+    Development,
+    Production,
+}
+
+/// Argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Argon2Settings {
+    /// Memory cost in KiB.
+    pub(crate) memory_kib: u32,
+    /// Number of passes.
+    pub(crate) iterations: u32,
+    /// Degree of parallelism.
+    pub(crate) parallelism: u32,
+}
+
+/// The whole configuration, validated.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) env: Environment,
+    pub(crate) listen: SocketAddr,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) log_dir: PathBuf,
+    pub(crate) database_url: String,
+    pub(crate) trusted_proxies: Vec<String>,
+    pub(crate) cors_allowed_origins: Vec<String>,
+    pub(crate) password_policy: PasswordPolicy,
+    pub argon2: Argon2Settings,
+    /// Hashing jobs allowed in flight before logins get 503; twice the CPU count by default.
+    pub(crate) hash_queue: usize,
+    /// Connections in the database pool.
+    pub(crate) database_pool_size: u32,
+}
+
+/// A configuration value that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigError {
+    #[error("invalid value {value:?} for `{key}` ({variable}): {problem}; expected {expected}")]
+    Invalid {
+        key: &'static str,
+        variable: &'static str,
+        value: String,
+        problem: String,
+        expected: &'static str,
+    },
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+}
+
+/// The file's shape: every key optional, nested as the table names say.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    env: Option<String>,
+    listen: Option<String>,
+    data_dir: Option<String>,
+    log_dir: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
+    #[serde(default)]
+    database: FileDatabase,
+    #[serde(default)]
+    redis: FileRedis,
+    #[serde(default)]
+    tls: FileTls,
+    #[serde(default)]
+    cors: FileCors,
+    #[serde(default)]
+    password: FilePassword,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDatabase {
+    url: Option<String>,
+    pool_size: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRedis {
+    url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTls {
+    cert: Option<String>,
+    key: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCors {
+    allowed_origins: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePassword {
+    policy: Option<String>,
+    argon2_memory_kib: Option<u32>,
+    argon2_iterations: Option<u32>,
+    argon2_parallelism: Option<u32>,
+    hash_queue: Option<usize>,
+}
+
+/// One key: its dotted name, its variable, and the value found (the variable wins).
+struct Setting {
+    key: &'static str,
+    variable: &'static str,
+    value: Option<String>,
+}
+
+impl Setting {
+    fn invalid(&self, problem: impl Into<String>, expected: &'static str) -> ConfigError {
+        ConfigError::Invalid {
+            key: self.key,
+            variable: self.variable,
+            value: self.value.clone().unwrap_or_default(),
+            problem: problem.into(),
+            expected,
+        }
+    }
+
+    fn parse_number<T>(&self, default: T, min: T, expected: &'static str) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd,
+        T::Err: std::fmt::Display,
+    {
+        let Some(raw) = &self.value else {
+            return Ok(default);
+        };
+        let value = raw
+            .trim()
+            .parse::<T>()
+            .map_err(|e| self.invalid(e.to_string(), expected))?;
+        if value < min {
+            return Err(self.invalid("too small", expected));
+        }
+        Ok(value)
+    }
+}
+
+/// Reads `RAMPART_*` variables through a function, so tests can pass their own.
+pub(crate) type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+impl Config {
+    /// Loads the file (if any) and the process environment.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first bad key.
+    pub(crate) fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("RAMPART_CONFIG").map(PathBuf::from));
+        Self::from_sources(file.as_deref(), &|name| std::env::var(name).ok())
+    }
+
+    /// Loads the file (if any) and variables from `env`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first bad key.
+    pub(crate) fn from_sources(
+        file: Option<&Path>,
+        env: EnvLookup<'_>,
+    ) -> Result<Self, ConfigError> {
+        let parsed = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|source| ConfigError::Parse {
+                    path: path.to_owned(),
+                    source: Box::new(source),
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        let setting =
+            |key: &'static str, variable: &'static str, from_file: Option<String>| Setting {
+                key,
+                variable,
+                value: env(variable).filter(|v| !v.trim().is_empty()).or(from_file),
+            };
+        let list = |items: Option<Vec<String>>| items.map(|v| v.join(","));
+
+        let env_setting = setting("env", "RAMPART_ENV", parsed.env);
+        let environment = match env_setting.value.as_deref().map(str::trim) {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(_) => {
+                return Err(
+                    env_setting.invalid("unknown environment", "`development` or `production`")
+                );
+            }
+        };
+
+        let listen_setting = setting("listen", "RAMPART_LISTEN", parsed.listen);
+        let listen = listen_setting
+            .value
+            .as_deref()
+            .unwrap_or("127.0.0.1:8000")
+            .trim()
+            .parse::<SocketAddr>()
+            .map_err(|e| {
+                listen_setting.invalid(
+                    e.to_string(),
+                    "an IP address and port such as 127.0.0.1:8000",
+                )
+            })?;
+
+        let data_dir = PathBuf::from(
+            setting("data_dir", "RAMPART_DATA_DIR", parsed.data_dir)
+                .value
+                .unwrap_or_else(|| "data".to_owned()),
+        );
+        let log_dir = PathBuf::from(
+            setting("log_dir", "RAMPART_LOG_DIR", parsed.log_dir)
+                .value
+                .unwrap_or_else(|| "logs".to_owned()),
+        );
+
+        let database_setting = setting("database.url", "RAMPART_DATABASE_URL", parsed.database.url);
+        let database_url = match database_setting.value.as_deref().map(str::trim) {
+            None => format!("sqlite://{}", data_dir.join("rampart.db").display()),
+            Some(url) if url.starts_with("sqlite:") => url.to_owned(),
+            Some(_) => {
+                return Err(database_setting.invalid(
+                    "unsupported scheme",
+                    "a URL such as sqlite://data/rampart.db",
+                ));
+            }
+        };
+        let database_pool_size = setting(
+            "database.pool_size",
+            "RAMPART_DATABASE_POOL_SIZE",
+            parsed.database.pool_size.map(|n| n.to_string()),
+        )
+        .parse_number(8u32, 1, "a whole number of connections, 1 or more")?;
+
+        let redis_setting = setting("redis.url", "RAMPART_REDIS_URL", parsed.redis.url);
+        if redis_setting.value.is_some() {
+            return Err(redis_setting.invalid(
+                "this build keeps shared state in process and cannot use Redis yet",
+                "the variable unset",
+            ));
+        }
+
+        let tls_cert = setting("tls.cert", "RAMPART_TLS_CERT", parsed.tls.cert);
+        let tls_key = setting("tls.key", "RAMPART_TLS_KEY", parsed.tls.key);
+        if tls_cert.value.is_some() || tls_key.value.is_some() {
+            let offending = if tls_cert.value.is_some() {
+                tls_cert
+            } else {
+                tls_key
+            };
+            return Err(offending.invalid(
+                "this build serves plain HTTP only; terminate TLS in a proxy in front of it",
+                "the variable unset",
+            ));
+        }
+
+        let trusted_proxies = split_list(
+            setting(
+                "trusted_proxies",
+                "RAMPART_TRUSTED_PROXIES",
+                list(parsed.trusted_proxies),
+            )
+            .value,
+        );
+        let cors_allowed_origins = split_list(
+            setting(
+                "cors.allowed_origins",
+                "RAMPART_CORS_ALLOWED_ORIGINS",
+                list(parsed.cors.allowed_origins),
+            )
+            .value,
+        );
+
+        let policy_setting = setting(
+            "password.policy",
+            "RAMPART_PASSWORD_POLICY",
+            parsed.password.policy,
+        );
+        let password_policy = match policy_setting.value.as_deref().map(str::trim) {
+            None => PasswordPolicy::Classic,
+            Some(name) => PasswordPolicy::parse(name)
+                .ok_or_else(|| policy_setting.invalid("unknown preset", "`classic` or `asvs5`"))?,
+        };
+
+        let argon2 = Argon2Settings {
+            memory_kib: setting(
+                "password.argon2_memory_kib",
+                "RAMPART_PASSWORD_ARGON2_MEMORY_KIB",
+                parsed.password.argon2_memory_kib.map(|n| n.to_string()),
+            )
+            .parse_number(
+                19_456u32,
+                8,
+                "a memory cost in KiB, 8 or more (19456 recommended)",
+            )?,
+            iterations: setting(
+                "password.argon2_iterations",
+                "RAMPART_PASSWORD_ARGON2_ITERATIONS",
+                parsed.password.argon2_iterations.map(|n| n.to_string()),
+            )
+            .parse_number(2u32, 1, "a number of passes, 1 or more (2 recommended)")?,
+            parallelism: setting(
+                "password.argon2_parallelism",
+                "RAMPART_PASSWORD_ARGON2_PARALLELISM",
+                parsed.password.argon2_parallelism.map(|n| n.to_string()),
+            )
+            .parse_number(1u32, 1, "a degree of parallelism, 1 or more")?,
+        };
+        let hash_queue = setting(
+            "password.hash_queue",
+            "RAMPART_PASSWORD_HASH_QUEUE",
+            parsed.password.hash_queue.map(|n| n.to_string()),
+        )
+        .parse_number(
+            rampart_password::default_queue_capacity(),
+            1,
+            "a number of hashing jobs, 1 or more",
+        )?;
+
+        Ok(Self {
+            env: environment,
+            listen,
+            data_dir,
+            log_dir,
+            database_url,
+            trusted_proxies,
+            cors_allowed_origins,
+            password_policy,
+            argon2,
+            hash_queue,
+            database_pool_size,
+        })
+    }
+
+    /// Returns the SQLite file path of a `sqlite:` database URL.
+    pub(crate) fn sqlite_path(&self) -> Option<PathBuf> {
+        let rest = self.database_url.strip_prefix("sqlite:")?;
+        Some(PathBuf::from(rest.strip_prefix("//").unwrap_or(rest)))
+    }
+}
+
+fn split_list(value: Option<String>) -> Vec<String> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_sources(None, &move |name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_use_embedded_sqlite() {
+        let config = load(&[]).unwrap();
+
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8000");
+        assert_eq!(config.database_url, "sqlite://data/rampart.db");
+        assert_eq!(
+            config.sqlite_path().unwrap(),
+            PathBuf::from("data/rampart.db")
+        );
+        assert_eq!(config.password_policy, PasswordPolicy::Classic);
+    }
+
+    #[test]
+    fn bad_listen_names_key_and_form() {
+        let error = load(&[("RAMPART_LISTEN", "localhost")])
+            .unwrap_err()
+            .to_string();
+
+        assert!(error.contains("`listen`"), "{error}");
+        assert!(error.contains("RAMPART_LISTEN"), "{error}");
+        assert!(error.contains("127.0.0.1:8000"), "{error}");
+    }
+
+    #[test]
+    fn unknown_policy_is_rejected() {
+        let error = load(&[("RAMPART_PASSWORD_POLICY", "strong")])
+            .unwrap_err()
+            .to_string();
+
+        assert!(error.contains("password.policy"), "{error}");
+        assert!(error.contains("asvs5"), "{error}");
+    }
+
+    #[test]
+    fn variable_wins_over_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\n[password]\npolicy = \"asvs5\"\n",
+        )
+        .unwrap();
+
+        let config = Config::from_sources(Some(&path), &|name| {
+            (name == "RAMPART_LISTEN").then(|| "127.0.0.1:9100".to_owned())
+        })
+        .unwrap();
+
+        assert_eq!(config.listen.port(), 9100);
+        assert_eq!(config.password_policy, PasswordPolicy::Asvs5);
+    }
+
+    #[test]
+    fn unknown_file_key_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.toml");
+        std::fs::write(&path, "lisen = \"127.0.0.1:9000\"\n").unwrap();
+
+        let error = Config::from_sources(Some(&path), &|_| None)
+            .unwrap_err()
+            .to_string();
+
+        assert!(error.contains("lisen"), "{error}");
+    }
+
+    #[test]
+    fn postgres_url_is_not_supported_yet() {
+        let error = load(&[("RAMPART_DATABASE_URL", "postgres://x@localhost/db")])
+            .unwrap_err()
+            .to_string();
+
+        assert!(error.contains("database.url"), "{error}");
+    }
+}

@@ -1,0 +1,119 @@
+//! Builds the adapters named by the configuration and hands them to the use cases as ports.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use rampart_domain::lockout::LockoutPolicy;
+use rampart_domain::user::UserId;
+use rampart_http::ReadinessProbe;
+use rampart_ports::usecases::Deps;
+use rampart_ports::{StoreError, UserRepository};
+use uuid::Uuid;
+
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::events::TracingEventSink;
+
+/// Issuer and audience written into every token.
+const TOKEN_ISSUER: &str = "rampart";
+const TOKEN_AUDIENCE: &str = "rampart-api";
+
+/// The database named by `database.url`, opened but not migrated.
+pub(crate) struct Database {
+    stores: rampart_sqlite::SqliteStores,
+}
+
+impl Database {
+    /// Opens the configured database, creating the SQLite file if it is missing.
+    ///
+    /// # Errors
+    /// When the URL is not a `sqlite:` URL or the file cannot be opened.
+    pub(crate) async fn open(config: &Config) -> anyhow::Result<Self> {
+        let path = config
+            .sqlite_path()
+            .context("database.url is not a sqlite: URL")?;
+        let stores = rampart_sqlite::SqliteStores::connect(&path, config.database_pool_size)
+            .await
+            .with_context(|| format!("opening database {}", path.display()))?;
+        Ok(Self { stores })
+    }
+
+    /// Applies pending migrations and returns how many ran.
+    ///
+    /// # Errors
+    /// When a migration fails.
+    pub(crate) async fn migrate(&self) -> anyhow::Result<usize> {
+        self.stores
+            .run_migrations()
+            .await
+            .context("running migrations")
+    }
+}
+
+/// Builds every port from the configuration, on an opened database.
+///
+/// # Errors
+/// When the key directory or the hasher cannot be set up.
+pub(crate) fn build_deps(config: &Config, database: Database) -> anyhow::Result<Deps> {
+    let clock = Arc::new(SystemClock);
+    let stores = Arc::new(database.stores);
+
+    let key_dir = rampart_token::KeyDir::new(config.data_dir.join("keys"));
+    let keys = key_dir
+        .load_or_create(rampart_ports::Clock::now(clock.as_ref()))
+        .context("loading the token signing keys")?;
+    let tokens = rampart_token::PasetoTokenCodec::new(keys, TOKEN_ISSUER, TOKEN_AUDIENCE);
+
+    let hasher = rampart_password::Argon2PasswordHasher::new(rampart_password::Argon2Settings {
+        memory_kib: config.argon2.memory_kib,
+        iterations: config.argon2.iterations,
+        parallelism: config.argon2.parallelism,
+        queue_capacity: config.hash_queue,
+    })
+    .context("setting up argon2 (check the password.argon2_* settings)")?;
+
+    Ok(Deps {
+        users: stores.clone(),
+        posts: stores.clone(),
+        categories: stores.clone(),
+        families: stores,
+        revocations: Arc::new(rampart_memory::MemoryRevocations::default()),
+        login_attempts: Arc::new(rampart_memory::MemoryLoginAttempts::default()),
+        rate_limits: Arc::new(rampart_memory::MemoryRateLimits::default()),
+        hasher: Arc::new(hasher),
+        tokens: Arc::new(tokens),
+        sanitizer: Arc::new(rampart_html::AmmoniaSanitizer::new()),
+        clock,
+        events: Arc::new(TracingEventSink),
+        password_policy: config.password_policy,
+        lockout_policy: LockoutPolicy::default(),
+    })
+}
+
+/// Checks the database by looking up a user id that does not exist: a round trip through the
+/// pool that reads nothing.
+struct DatabaseProbe {
+    users: Arc<dyn UserRepository>,
+}
+
+#[async_trait]
+impl ReadinessProbe for DatabaseProbe {
+    fn name(&self) -> &'static str {
+        "database"
+    }
+
+    async fn check(&self) -> Result<(), StoreError> {
+        self.users
+            .find_by_id(UserId::from_uuid(Uuid::nil()))
+            .await
+            .map(|_| ())
+    }
+}
+
+/// Returns the probes of `/health/ready`.
+pub(crate) fn readiness_probes(deps: &Deps) -> Vec<Arc<dyn ReadinessProbe>> {
+    vec![Arc::new(DatabaseProbe {
+        users: deps.users.clone(),
+    })]
+}
