@@ -9,6 +9,7 @@ pub mod category;
 pub mod common_passwords;
 pub mod event;
 pub mod lockout;
+pub mod network;
 pub mod page;
 pub mod password;
 pub mod permission;
