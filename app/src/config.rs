@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use rampart_domain::network::Cidr;
 use rampart_domain::password::PasswordPolicy;
 use serde::Deserialize;
 
@@ -27,6 +28,18 @@ pub(crate) struct Argon2Settings {
     pub(crate) parallelism: u32,
 }
 
+/// Certificate and key of the TLS listener, and the optional plain listener beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TlsSettings {
+    /// PEM file with the certificate chain.
+    pub(crate) cert: PathBuf,
+    /// PEM file with the private key.
+    pub(crate) key: PathBuf,
+    /// Address of a plain-HTTP listener that redirects browser pages to HTTPS and rejects API
+    /// calls with 403 `https-required`; unset means no plain listener.
+    pub(crate) plain_listen: Option<SocketAddr>,
+}
+
 /// The whole configuration, validated.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
@@ -35,7 +48,8 @@ pub(crate) struct Config {
     pub(crate) data_dir: PathBuf,
     pub(crate) log_dir: PathBuf,
     pub(crate) database_url: String,
-    pub(crate) trusted_proxies: Vec<String>,
+    pub(crate) tls: Option<TlsSettings>,
+    pub(crate) trusted_proxies: Vec<Cidr>,
     pub(crate) cors_allowed_origins: Vec<String>,
     pub(crate) password_policy: PasswordPolicy,
     pub argon2: Argon2Settings,
@@ -109,6 +123,7 @@ struct FileRedis {
 struct FileTls {
     cert: Option<String>,
     key: Option<String>,
+    plain_listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -270,28 +285,31 @@ impl Config {
             ));
         }
 
-        let tls_cert = setting("tls.cert", "RAMPART_TLS_CERT", parsed.tls.cert);
-        let tls_key = setting("tls.key", "RAMPART_TLS_KEY", parsed.tls.key);
-        if tls_cert.value.is_some() || tls_key.value.is_some() {
-            let offending = if tls_cert.value.is_some() {
-                tls_cert
-            } else {
-                tls_key
-            };
-            return Err(offending.invalid(
-                "this build serves plain HTTP only; terminate TLS in a proxy in front of it",
-                "the variable unset",
-            ));
-        }
-
-        let trusted_proxies = split_list(
+        let tls = parse_tls(
+            setting("tls.cert", "RAMPART_TLS_CERT", parsed.tls.cert),
+            setting("tls.key", "RAMPART_TLS_KEY", parsed.tls.key),
             setting(
-                "trusted_proxies",
-                "RAMPART_TRUSTED_PROXIES",
-                list(parsed.trusted_proxies),
-            )
-            .value,
+                "tls.plain_listen",
+                "RAMPART_TLS_PLAIN_LISTEN",
+                parsed.tls.plain_listen,
+            ),
+        )?;
+
+        let proxies_setting = setting(
+            "trusted_proxies",
+            "RAMPART_TRUSTED_PROXIES",
+            list(parsed.trusted_proxies),
         );
+        let trusted_proxies = split_list(proxies_setting.value.clone())
+            .iter()
+            .map(|range| range.parse::<Cidr>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                proxies_setting.invalid(
+                    e.to_string(),
+                    "comma-separated IP addresses or CIDR ranges such as 10.0.0.0/8,::1",
+                )
+            })?;
         let cors_allowed_origins = split_list(
             setting(
                 "cors.allowed_origins",
@@ -353,6 +371,7 @@ impl Config {
             data_dir,
             log_dir,
             database_url,
+            tls,
             trusted_proxies,
             cors_allowed_origins,
             password_policy,
@@ -366,6 +385,44 @@ impl Config {
     pub(crate) fn sqlite_path(&self) -> Option<PathBuf> {
         let rest = self.database_url.strip_prefix("sqlite:")?;
         Some(PathBuf::from(rest.strip_prefix("//").unwrap_or(rest)))
+    }
+}
+
+/// Validates the TLS settings: certificate and key together or not at all, and a plain
+/// listener only beside TLS.
+fn parse_tls(
+    cert: Setting,
+    key: Setting,
+    plain_listen: Setting,
+) -> Result<Option<TlsSettings>, ConfigError> {
+    let plain = match plain_listen.value.as_deref().map(str::trim) {
+        None => None,
+        Some(text) => Some(text.parse::<SocketAddr>().map_err(|e| {
+            plain_listen.invalid(
+                e.to_string(),
+                "an IP address and port such as 127.0.0.1:8080",
+            )
+        })?),
+    };
+    match (cert.value.clone(), key.value.clone()) {
+        (Some(cert), Some(key)) => Ok(Some(TlsSettings {
+            cert: PathBuf::from(cert.trim()),
+            key: PathBuf::from(key.trim()),
+            plain_listen: plain,
+        })),
+        (None, None) if plain.is_some() => Err(plain_listen.invalid(
+            "a plain listener redirects to HTTPS, so it needs TLS",
+            "tls.cert and tls.key set as well",
+        )),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(key.invalid(
+            "missing while tls.cert is set",
+            "the path of a PEM private key",
+        )),
+        (None, Some(_)) => Err(cert.invalid(
+            "missing while tls.key is set",
+            "the path of a PEM certificate chain",
+        )),
     }
 }
 
@@ -457,6 +514,50 @@ mod tests {
             .to_string();
 
         assert!(error.contains("lisen"), "{error}");
+    }
+
+    #[test]
+    fn bad_trusted_proxy_names_key() {
+        let error = load(&[("RAMPART_TRUSTED_PROXIES", "10.0.0.0/8, nonsense")])
+            .unwrap_err()
+            .to_string();
+
+        assert!(error.contains("trusted_proxies"), "{error}");
+        assert!(error.contains("CIDR"), "{error}");
+    }
+
+    #[test]
+    fn tls_key_without_cert_is_rejected() {
+        let error = load(&[("RAMPART_TLS_KEY", "key.pem")])
+            .unwrap_err()
+            .to_string();
+
+        assert!(error.contains("tls.cert"), "{error}");
+    }
+
+    #[test]
+    fn plain_listener_needs_tls() {
+        let error = load(&[("RAMPART_TLS_PLAIN_LISTEN", "127.0.0.1:8080")])
+            .unwrap_err()
+            .to_string();
+
+        assert!(error.contains("tls.plain_listen"), "{error}");
+    }
+
+    #[test]
+    fn tls_settings_are_read() {
+        let config = load(&[
+            ("RAMPART_TLS_CERT", "cert.pem"),
+            ("RAMPART_TLS_KEY", "key.pem"),
+            ("RAMPART_TLS_PLAIN_LISTEN", "127.0.0.1:8080"),
+            ("RAMPART_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8"),
+        ])
+        .unwrap();
+
+        let tls = config.tls.unwrap();
+        assert_eq!(tls.cert, PathBuf::from("cert.pem"));
+        assert_eq!(tls.plain_listen.unwrap().port(), 8080);
+        assert_eq!(config.trusted_proxies.len(), 2);
     }
 
     #[test]

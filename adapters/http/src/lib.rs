@@ -8,9 +8,11 @@ pub mod api;
 pub mod errors;
 pub mod middleware;
 pub mod problem;
+mod redirect;
 mod routes;
 pub mod security;
 pub mod state;
 
+pub use redirect::build_https_redirect;
 pub use routes::{HttpOptions, build_app, openapi_json};
 pub use state::{HttpState, ReadinessProbe};

@@ -44,6 +44,8 @@ pub enum ProblemKind {
     RefreshTokenSuperseded,
     /// 403: the caller may not do this.
     PermissionDenied,
+    /// 403: an API call over plain HTTP, rejected without running it.
+    HttpsRequired,
     /// 404: no resource at this path or id.
     NotFound,
     /// 405: the path exists but not with this method.
@@ -72,7 +74,7 @@ impl ProblemKind {
             Self::Unauthorized | Self::TokenRevoked | Self::RefreshTokenSuperseded => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::PermissionDenied => StatusCode::FORBIDDEN,
+            Self::PermissionDenied | Self::HttpsRequired => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict => StatusCode::CONFLICT,
@@ -93,6 +95,7 @@ impl ProblemKind {
             Self::TokenRevoked => "token-revoked",
             Self::RefreshTokenSuperseded => "refresh-token-superseded",
             Self::PermissionDenied => "permission-denied",
+            Self::HttpsRequired => "https-required",
             Self::NotFound => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
             Self::Conflict => "conflict",
@@ -114,6 +117,7 @@ impl ProblemKind {
             Self::TokenRevoked => "Token revoked",
             Self::RefreshTokenSuperseded => "Refresh token superseded",
             Self::PermissionDenied => "Permission denied",
+            Self::HttpsRequired => "HTTPS required",
             Self::NotFound => "Not found",
             Self::MethodNotAllowed => "Method not allowed",
             Self::Conflict => "Conflict",

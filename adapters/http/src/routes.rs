@@ -1,13 +1,16 @@
 //! The route table and the order of the middleware around it.
 
+use std::sync::Arc;
+
 use poem::http::HeaderValue;
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Response, Route, handler};
 use poem_openapi::OpenApiService;
+use rampart_domain::network::Cidr;
 
 use crate::api::{AuthApi, CategoriesApi, HealthApi, PostsApi, UsersApi};
 use crate::middleware::{
-    BodyLimit, JSON_BODY_MAX, SecurityHeaders, catch_panic, errors_to_problems, request_context,
+    BodyLimit, JSON_BODY_MAX, RequestContextLayer, SecurityHeaders, catch_panic, errors_to_problems,
 };
 use crate::state::HttpState;
 
@@ -18,12 +21,15 @@ type Apis = (HealthApi, AuthApi, UsersApi, PostsApi, CategoriesApi);
 pub struct HttpOptions {
     /// Value of `X-XSS-Protection`.
     pub xss_protection: HeaderValue,
+    /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 impl Default for HttpOptions {
     fn default() -> Self {
         Self {
             xss_protection: HeaderValue::from_static("1; mode=block"),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -64,7 +70,9 @@ pub fn build_app(state: HttpState, options: HttpOptions) -> impl Endpoint<Output
         .with(SecurityHeaders {
             xss_protection: options.xss_protection,
         })
-        .around(request_context)
+        .with(RequestContextLayer {
+            trusted_proxies: Arc::new(options.trusted_proxies),
+        })
 }
 
 #[derive(Clone)]

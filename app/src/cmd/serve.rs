@@ -4,10 +4,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use poem::Server;
-use poem::listener::TcpListener;
-use rampart_http::{HttpOptions, HttpState, build_app};
+use poem::listener::{Listener, RustlsCertificate, RustlsConfig, TcpListener};
+use rampart_http::{HttpOptions, HttpState, build_app, build_https_redirect};
+use tokio::sync::watch;
 
-use crate::config::Config;
+use crate::config::{Config, TlsSettings};
 use crate::telemetry;
 use crate::wiring;
 
@@ -34,16 +35,68 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
 
     let deps = wiring::build_deps(&config, database)?;
     let probes = wiring::readiness_probes(&deps);
-    let app = build_app(HttpState::new(deps, probes), HttpOptions::default());
+    let options = HttpOptions {
+        trusted_proxies: config.trusted_proxies.clone(),
+        ..HttpOptions::default()
+    };
+    let app = build_app(HttpState::new(deps, probes), options);
 
-    let listener = TcpListener::bind(config.listen);
-    tracing::info!(listen = %config.listen, "rampart listening");
-    Server::new(listener)
-        .run_with_graceful_shutdown(app, shutdown_signal(), Some(SHUTDOWN_GRACE))
-        .await
-        .with_context(|| format!("serving on {}", config.listen))?;
+    // Every listener stops on the same signal; a watch channel keeps the signal for listeners
+    // that start waiting after it arrived.
+    let (stop_sender, stop_receiver) = watch::channel(false);
+    let signal_task = tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_sender.send(true);
+    });
+    let stopped = |mut receiver: watch::Receiver<bool>| async move {
+        let _ = receiver.wait_for(|stop| *stop).await;
+    };
+
+    let Some(tls) = &config.tls else {
+        tracing::info!(listen = %config.listen, "rampart listening over plain HTTP");
+        Server::new(TcpListener::bind(config.listen))
+            .run_with_graceful_shutdown(app, stopped(stop_receiver.clone()), Some(SHUTDOWN_GRACE))
+            .await
+            .with_context(|| format!("serving on {}", config.listen))?;
+        signal_task.abort();
+        tracing::info!("rampart stopped");
+        return Ok(());
+    };
+
+    let rustls = tls_config(tls)?;
+    let https = Server::new(TcpListener::bind(config.listen).rustls(rustls))
+        .run_with_graceful_shutdown(app, stopped(stop_receiver.clone()), Some(SHUTDOWN_GRACE));
+    tracing::info!(listen = %config.listen, "rampart listening over HTTPS");
+    match tls.plain_listen {
+        Some(plain) => {
+            let redirect =
+                build_https_redirect(config.listen.port(), config.trusted_proxies.clone());
+            let http = Server::new(TcpListener::bind(plain)).run_with_graceful_shutdown(
+                redirect,
+                stopped(stop_receiver.clone()),
+                Some(SHUTDOWN_GRACE),
+            );
+            tracing::info!(listen = %plain, "plain HTTP listener redirecting to HTTPS");
+            let (https, http) = tokio::join!(https, http);
+            https.with_context(|| format!("serving HTTPS on {}", config.listen))?;
+            http.with_context(|| format!("serving plain HTTP on {plain}"))?;
+        }
+        None => https
+            .await
+            .with_context(|| format!("serving HTTPS on {}", config.listen))?,
+    }
+    signal_task.abort();
     tracing::info!("rampart stopped");
     Ok(())
+}
+
+/// Reads the PEM certificate chain and key into poem's rustls settings (TLS 1.2 and 1.3 only).
+fn tls_config(tls: &TlsSettings) -> anyhow::Result<RustlsConfig> {
+    let cert = std::fs::read(&tls.cert)
+        .with_context(|| format!("reading tls.cert {}", tls.cert.display()))?;
+    let key = std::fs::read(&tls.key)
+        .with_context(|| format!("reading tls.key {}", tls.key.display()))?;
+    Ok(RustlsConfig::new().fallback(RustlsCertificate::new().cert(cert).key(key)))
 }
 
 /// Completes on SIGINT or SIGTERM.

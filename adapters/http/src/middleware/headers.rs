@@ -2,15 +2,21 @@
 //!
 //! API responses get a deny-all Content-Security-Policy and `Cache-Control: no-store`; `/docs`
 //! gets a policy that lets Swagger UI run its inline scripts and styles, and nothing else.
+//! Responses to requests that came over HTTPS also get `Strict-Transport-Security`.
 
 use poem::http::HeaderValue;
 use poem::http::header::{self, HeaderName};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
+use super::request::Transport;
+
 const API_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 const DOCS_CSP: &str = "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), fullscreen=(), geolocation=(), gyroscope=(), hid=(), idle-detection=(), magnetometer=(), microphone=(), midi=(), payment=(), picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), serial=(), usb=(), xr-spatial-tracking=()";
+
+/// One year with subdomains and `preload`: the minimum the browsers' HSTS preload list accepts.
+const HSTS: &str = "max-age=31536000; includeSubDomains; preload";
 
 /// Adds the security headers to every response and removes `Server` and `X-Powered-By`.
 #[derive(Debug, Clone)]
@@ -49,6 +55,10 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
 
     async fn call(&self, request: Request) -> poem::Result<Response> {
         let is_docs = request.uri().path() == "/docs" || request.uri().path().starts_with("/docs/");
+        let secure = request
+            .extensions()
+            .get::<Transport>()
+            .is_some_and(|t| t.secure);
         let mut response = match self.inner.call(request).await {
             Ok(output) => output.into_response(),
             Err(error) => error.into_response(),
@@ -83,6 +93,12 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
             headers.insert(name, HeaderValue::from_static(value));
         }
         headers.insert(header::X_XSS_PROTECTION, self.config.xss_protection.clone());
+        if secure {
+            headers.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static(HSTS),
+            );
+        }
         headers.remove(header::SERVER);
         headers.remove("x-powered-by");
         Ok(response)

@@ -9,4 +9,4 @@ mod request;
 pub use body_limit::{BodyLimit, JSON_BODY_MAX};
 pub use headers::SecurityHeaders;
 pub use problems::{catch_panic, errors_to_problems};
-pub use request::{REQUEST_ID_HEADER, request_context};
+pub use request::{REQUEST_ID_HEADER, RequestContextLayer, Transport};
