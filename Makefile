@@ -3,7 +3,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help run build test check fmt lint layers openapi clean-data
+.PHONY: help run build test deps check fmt lint layers openapi clean-data
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -14,8 +14,11 @@ run: ## Serve on 127.0.0.1:8000 with the embedded SQLite database in data/ and l
 build: ## Build every crate and the rampart binary (debug)
 	$(CARGO) build --workspace
 
-test: check build ## Run the whole suite: format check, clippy, unit, contract and end-to-end tests
+test: deps check build ## Run the whole suite: format check, clippy, unit, contract and end-to-end tests
 	$(CARGO) test --workspace --all-features
+
+deps: ## Install the programs the tests need (apt-get as root; otherwise prints the command)
+	./scripts/install-deps.sh
 
 check: fmt lint layers ## Format check, clippy and the layer check
 
