@@ -12,7 +12,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
-use tracing_subscriber::filter::{EnvFilter, Targets};
+use tracing_subscriber::filter::{self, EnvFilter};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry, fmt};
@@ -58,7 +58,10 @@ pub(crate) fn init(log_dir: &Path) -> anyhow::Result<LogGuards> {
     let (stdout_writer, stdout_guard) = NonBlockingBuilder::default().finish(io::stdout());
 
     let level = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let security_only = Targets::new().with_target(SECURITY_TARGET, tracing::Level::INFO);
+    // Spans pass the filter too, so that each security event carries the request span with its
+    // request id, client IP, method and path.
+    let security_only =
+        filter::filter_fn(|metadata| metadata.is_span() || metadata.target() == SECURITY_TARGET);
     let layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = vec![
         json_layer(stdout_writer).with_filter(level()).boxed(),
         json_layer(app_writer).with_filter(level()).boxed(),

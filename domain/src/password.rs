@@ -54,6 +54,14 @@ pub enum PasswordPolicy {
 }
 
 impl PasswordPolicy {
+    /// Returns the preset name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Classic => "classic",
+            Self::Asvs5 => "asvs5",
+        }
+    }
+
     /// Parses a preset name: `classic` or `asvs5`.
     pub fn parse(value: &str) -> Option<Self> {
         match value {

@@ -1,6 +1,6 @@
 //! `rampart create-admin`: create an admin account.
 
-use std::io::Read;
+use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
 use rampart_domain::password::Password;
@@ -23,8 +23,8 @@ pub(crate) struct Args {
     email: String,
 }
 
-/// Reads the password from standard input (one line, or all of it without the final newline),
-/// checks it against the password policy, and stores the admin.
+/// Reads the password from the first line of standard input, checks it against the password
+/// policy, and stores the admin.
 ///
 /// # Errors
 /// For an invalid username, email or password, a taken username or email, or a store failure.
@@ -34,16 +34,7 @@ pub(crate) async fn run(config: Config, args: Args) -> anyhow::Result<()> {
         Username::parse(&args.username).map_err(|e| anyhow::anyhow!("invalid --username: {e}"))?;
     let email = Email::parse(&args.email).map_err(|e| anyhow::anyhow!("invalid --email: {e}"))?;
 
-    let mut input = String::new();
-    std::io::stdin()
-        .read_to_string(&mut input)
-        .context("reading the password from standard input")?;
-    let password = Password::new(
-        input
-            .strip_suffix('\n')
-            .map(|s| s.strip_suffix('\r').unwrap_or(s))
-            .unwrap_or(&input),
-    );
+    let password = read_password()?;
     let broken = config
         .password_policy
         .violations(&password, username.as_str(), email.as_str());
@@ -74,4 +65,28 @@ pub(crate) async fn run(config: Config, args: Args) -> anyhow::Result<()> {
     }
     println!("created admin {} ({})", user.username, user.id);
     Ok(())
+}
+
+/// Reads one line from standard input, prompting on standard error when it is a terminal.
+///
+/// NOTE: the terminal still echoes what is typed; turning echo off needs termios calls that
+/// this crate does not make. Pipe the password in (`printf '%s' "$PASSWORD" | rampart ...`).
+fn read_password() -> anyhow::Result<Password> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password for the new admin (typed text is visible): ");
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        bail!(
+            "no password on standard input: pipe it in, for example printf '%s' \"$PASSWORD\" | rampart create-admin ..."
+        );
+    }
+    Ok(Password::new(password))
 }

@@ -97,6 +97,14 @@ fn problem_for(error: &poem::Error) -> ProblemResponse {
             "This path does not accept this method; see /docs.",
         );
     }
+    if error.status() == StatusCode::BAD_REQUEST
+        && error.to_string().contains("failed to parse path")
+    {
+        return ProblemResponse::new(
+            ProblemKind::Validation,
+            "A path parameter is invalid: resource ids are UUIDs such as 3f2b8c1e-9d4a-4f6e-8b7a-2c5d9e0f1a2b.",
+        );
+    }
     match error.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ProblemResponse::new(
             ProblemKind::PayloadTooLarge,
