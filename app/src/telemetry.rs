@@ -86,7 +86,7 @@ where
     fmt::layer()
         .json()
         .with_current_span(true)
-        .with_span_list(false)
+        .with_span_list(true)
         .with_writer(writer)
 }
 
