@@ -8,6 +8,7 @@
 //!
 //! With the `mock` feature every trait also gets a mockall mock (`MockUserRepository`...).
 
+pub mod blocks;
 pub mod error;
 pub mod services;
 pub mod stores;
@@ -16,6 +17,9 @@ pub mod usecases;
 #[cfg(feature = "contract")]
 pub mod contract;
 
+#[cfg(feature = "mock")]
+pub use blocks::MockIpBlockStore;
+pub use blocks::{IpBlock, IpBlockStore};
 pub use error::StoreError;
 pub use services::*;
 pub use stores::*;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use rampart_memory::{
-    MemoryLoginAttempts, MemoryRateLimits, MemoryRepositories, MemoryRevocations,
+    MemoryIpBlocks, MemoryLoginAttempts, MemoryRateLimits, MemoryRepositories, MemoryRevocations,
 };
 use rampart_ports::contract::Repositories;
 
@@ -18,3 +18,4 @@ rampart_ports::refresh_family_store_contract!(fresh_repositories());
 rampart_ports::revocation_store_contract!(async { Arc::new(MemoryRevocations::new()) });
 rampart_ports::login_attempt_store_contract!(async { Arc::new(MemoryLoginAttempts::new()) });
 rampart_ports::rate_limit_store_contract!(async { Arc::new(MemoryRateLimits::new()) });
+rampart_ports::ip_block_store_contract!(async { Arc::new(MemoryIpBlocks::new()) });

@@ -27,7 +27,7 @@
 //! The user, post, category and refresh family suites take one [`Repositories`] bundle, because
 //! their contracts cross stores: deleting a user removes their posts and families, changing a
 //! password revokes families, deleting a category clears it from posts. The revocation, login
-//! attempt and rate limit suites take an `Arc` of the one store they test.
+//! attempt, rate limit and IP block suites take an `Arc` of the one store they test.
 //!
 //! NOTE: The atomicity of multi-step writes ("together or not at all") cannot be observed
 //! without injecting a failure into the adapter, so these suites test only the outcome of each
@@ -47,6 +47,7 @@ use std::sync::Arc;
 
 use crate::stores::{CategoryRepository, PostRepository, RefreshFamilyStore, UserRepository};
 
+pub mod blocks;
 pub mod categories;
 pub mod families;
 pub mod fixtures;
@@ -251,6 +252,23 @@ macro_rules! rate_limit_store_contract {
             decisions_follow_check_order,
             keys_are_counted_separately,
             key_expires_after_window,
+        }
+    };
+}
+
+/// Runs the [`IpBlockStore`](crate::IpBlockStore) suite, given a factory that returns a fresh
+/// `Arc` of the store.
+#[macro_export]
+macro_rules! ip_block_store_contract {
+    ($factory:expr $(,)?) => {
+        $crate::__contract_tests! {
+            ip_block_store_contract, blocks, $factory;
+            blocked_address_is_found_until_expiry,
+            range_covers_its_addresses,
+            narrowest_block_wins,
+            block_replaces_same_range,
+            unblock_removes_only_that_range,
+            list_skips_expired_blocks,
         }
     };
 }
