@@ -9,6 +9,7 @@ set -euo pipefail
 REQUIRED=(
   "/usr/bin/openssl openssl"
   "/usr/sbin/nginx nginx-light"
+  "/usr/bin/redis-server redis-server"
 )
 
 missing=()

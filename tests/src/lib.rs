@@ -12,6 +12,8 @@
     reason = "test harness: a failed setup should stop the test with its message"
 )]
 
+pub mod redis;
+
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};

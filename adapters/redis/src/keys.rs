@@ -1,0 +1,57 @@
+//! Key names, all under the configured prefix.
+
+use std::net::IpAddr;
+
+use rampart_domain::network::canonical;
+use rampart_domain::token::{FamilyId, TokenId};
+
+/// Builds every key the stores use.
+#[derive(Debug, Clone)]
+pub(crate) struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub(crate) fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The sorted set of accepted request times of one rate-limit check key.
+    pub(crate) fn rate(&self, check_key: &str) -> String {
+        format!("{}rate:{check_key}", self.prefix)
+    }
+
+    /// The sorted set of failures of a username from every address.
+    pub(crate) fn login_user(&self, username: &str) -> String {
+        format!("{}login:user:{username}", self.prefix)
+    }
+
+    /// The hash of pair states of a username, one field per client IP.
+    pub(crate) fn login_pairs(&self, username: &str) -> String {
+        format!("{}login:pairs:{username}", self.prefix)
+    }
+
+    /// The sorted set of failures from one client IP for every username.
+    pub(crate) fn login_ip(&self, ip: IpAddr) -> String {
+        format!("{}login:ip:{}", self.prefix, canonical(ip))
+    }
+
+    pub(crate) fn revoked_token(&self, token: TokenId) -> String {
+        format!("{}revoked:token:{token}", self.prefix)
+    }
+
+    pub(crate) fn revoked_family(&self, family: FamilyId) -> String {
+        format!("{}revoked:family:{family}", self.prefix)
+    }
+
+    /// The hash of IP blocks by canonical range.
+    pub(crate) fn blocks(&self) -> String {
+        format!("{}blocks", self.prefix)
+    }
+}
