@@ -10,6 +10,8 @@ use rampart_domain::network::Cidr;
 use rampart_domain::password::PasswordPolicy;
 use serde::Deserialize;
 
+mod shared_state;
+
 /// Where the service runs: `production` turns on the start-up checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Environment {
@@ -57,6 +59,10 @@ pub(crate) struct Config {
     pub(crate) hash_queue: usize,
     /// Connections in the database pool.
     pub(crate) database_pool_size: u32,
+    /// Redis for the shared counters and lists; `None` keeps them in process.
+    pub(crate) redis: Option<rampart_redis::RedisSettings>,
+    /// The per-IP, anonymous and authenticated request limits.
+    pub(crate) request_limits: rampart_http::RequestLimits,
 }
 
 /// A configuration value that could not be used.
@@ -103,6 +109,8 @@ struct FileConfig {
     cors: FileCors,
     #[serde(default)]
     password: FilePassword,
+    #[serde(default)]
+    limits: FileLimits,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -116,6 +124,18 @@ struct FileDatabase {
 #[serde(deny_unknown_fields)]
 struct FileRedis {
     url: Option<String>,
+    prefix: Option<String>,
+    allow_insecure: Option<bool>,
+    pool_size: Option<u32>,
+    timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLimits {
+    ip_per_minute: Option<u32>,
+    anonymous_per_hour: Option<u32>,
+    authenticated_per_hour: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -277,13 +297,46 @@ impl Config {
         )
         .parse_number(8u32, 1, "a whole number of connections, 1 or more")?;
 
-        let redis_setting = setting("redis.url", "RAMPART_REDIS_URL", parsed.redis.url);
-        if redis_setting.value.is_some() {
-            return Err(redis_setting.invalid(
-                "this build keeps shared state in process and cannot use Redis yet",
-                "the variable unset",
-            ));
-        }
+        let number = |n: Option<u32>| n.map(|n| n.to_string());
+        let redis = shared_state::parse_redis(
+            shared_state::RedisKeys {
+                url: setting("redis.url", "RAMPART_REDIS_URL", parsed.redis.url),
+                prefix: setting("redis.prefix", "RAMPART_REDIS_PREFIX", parsed.redis.prefix),
+                allow_insecure: setting(
+                    "redis.allow_insecure",
+                    "RAMPART_REDIS_ALLOW_INSECURE",
+                    parsed.redis.allow_insecure.map(|b| b.to_string()),
+                ),
+                pool_size: setting(
+                    "redis.pool_size",
+                    "RAMPART_REDIS_POOL_SIZE",
+                    number(parsed.redis.pool_size),
+                ),
+                timeout_ms: setting(
+                    "redis.timeout_ms",
+                    "RAMPART_REDIS_TIMEOUT_MS",
+                    parsed.redis.timeout_ms.map(|n| n.to_string()),
+                ),
+            },
+            environment,
+        )?;
+        let request_limits = shared_state::parse_limits(
+            &setting(
+                "limits.ip_per_minute",
+                "RAMPART_LIMITS_IP_PER_MINUTE",
+                number(parsed.limits.ip_per_minute),
+            ),
+            &setting(
+                "limits.anonymous_per_hour",
+                "RAMPART_LIMITS_ANONYMOUS_PER_HOUR",
+                number(parsed.limits.anonymous_per_hour),
+            ),
+            &setting(
+                "limits.authenticated_per_hour",
+                "RAMPART_LIMITS_AUTHENTICATED_PER_HOUR",
+                number(parsed.limits.authenticated_per_hour),
+            ),
+        )?;
 
         let tls = parse_tls(
             setting("tls.cert", "RAMPART_TLS_CERT", parsed.tls.cert),
@@ -378,6 +431,8 @@ impl Config {
             argon2,
             hash_queue,
             database_pool_size,
+            redis,
+            request_limits,
         })
     }
 

@@ -73,14 +73,16 @@ pub(crate) fn build_deps(config: &Config, database: Database) -> anyhow::Result<
     })
     .context("setting up argon2 (check the password.argon2_* settings)")?;
 
+    let shared = crate::shared_state::build(config, clock.clone())?;
+
     Ok(Deps {
         users: stores.clone(),
         posts: stores.clone(),
         categories: stores.clone(),
         families: stores,
-        revocations: Arc::new(rampart_memory::MemoryRevocations::default()),
-        login_attempts: Arc::new(rampart_memory::MemoryLoginAttempts::default()),
-        rate_limits: Arc::new(rampart_memory::MemoryRateLimits::default()),
+        revocations: shared.revocations,
+        login_attempts: shared.login_attempts,
+        rate_limits: shared.rate_limits,
         hasher: Arc::new(hasher),
         tokens: Arc::new(tokens),
         sanitizer: Arc::new(rampart_html::AmmoniaSanitizer::new()),
@@ -113,7 +115,13 @@ impl ReadinessProbe for DatabaseProbe {
 
 /// Returns the probes of `/health/ready`.
 pub(crate) fn readiness_probes(deps: &Deps) -> Vec<Arc<dyn ReadinessProbe>> {
-    vec![Arc::new(DatabaseProbe {
-        users: deps.users.clone(),
-    })]
+    vec![
+        Arc::new(DatabaseProbe {
+            users: deps.users.clone(),
+        }),
+        Arc::new(crate::shared_state::RevocationProbe {
+            revocations: deps.revocations.clone(),
+            clock: deps.clock.clone(),
+        }),
+    ]
 }

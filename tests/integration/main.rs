@@ -5,4 +5,7 @@ mod bad_input;
 mod flow;
 mod lockout;
 mod openapi;
+mod redis_outage;
+mod shared_redis;
+mod throttle;
 mod tokens;

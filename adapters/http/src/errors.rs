@@ -7,6 +7,7 @@
 use std::error::Error as StdError;
 
 use rampart_domain::permission::DenyReason;
+use rampart_ports::StoreError;
 use rampart_ports::usecases::{
     AccountError, AuthError, CategoryError, FieldErrors, LoginError, PostError, RefreshError,
     RegisterError,
@@ -25,8 +26,29 @@ fn validation(errors: FieldErrors) -> ProblemResponse {
     .with_errors(errors.fields().clone())
 }
 
-/// Logs an unexpected error with its chain and returns a 500 that names nothing of it.
+/// Returns whether a store in the error's chain reported itself unavailable, such as Redis
+/// during an outage.
+fn is_unavailable(error: &(dyn StdError + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(next) = current {
+        if matches!(
+            next.downcast_ref::<StoreError>(),
+            Some(StoreError::Unavailable(_))
+        ) {
+            return true;
+        }
+        current = next.source();
+    }
+    false
+}
+
+/// Logs an unexpected error with its chain and returns a 500 that names nothing of it, or the
+/// 503 of [`unavailable`] when a store was unavailable, so that lockout and revocation checks
+/// fail closed with a status the client can retry.
 fn internal(error: &(dyn StdError + 'static)) -> ProblemResponse {
+    if is_unavailable(error) {
+        return unavailable(error);
+    }
     tracing::error!(error = %chain(error), "request failed");
     ProblemResponse::new(
         ProblemKind::Internal,

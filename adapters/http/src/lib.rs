@@ -15,4 +15,5 @@ pub mod state;
 
 pub use redirect::build_https_redirect;
 pub use routes::{HttpOptions, build_app, openapi_json};
+pub use middleware::RequestLimits;
 pub use state::{HttpState, ReadinessProbe};

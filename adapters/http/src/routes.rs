@@ -10,7 +10,8 @@ use rampart_domain::network::Cidr;
 
 use crate::api::{AuthApi, CategoriesApi, HealthApi, PostsApi, UsersApi};
 use crate::middleware::{
-    BodyLimit, JSON_BODY_MAX, RequestContextLayer, SecurityHeaders, catch_panic, errors_to_problems,
+    BodyLimit, JSON_BODY_MAX, RequestContextLayer, RequestLimits, RequestThrottle, SecurityHeaders,
+    catch_panic, errors_to_problems,
 };
 use crate::state::HttpState;
 
@@ -23,6 +24,8 @@ pub struct HttpOptions {
     pub xss_protection: HeaderValue,
     /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
     pub trusted_proxies: Vec<Cidr>,
+    /// The per-IP, anonymous and authenticated request limits.
+    pub request_limits: RequestLimits,
 }
 
 impl Default for HttpOptions {
@@ -30,6 +33,7 @@ impl Default for HttpOptions {
         Self {
             xss_protection: HeaderValue::from_static("1; mode=block"),
             trusted_proxies: Vec::new(),
+            request_limits: RequestLimits::default(),
         }
     }
 }
@@ -56,6 +60,10 @@ pub fn build_app(state: HttpState, options: HttpOptions) -> impl Endpoint<Output
     let api = api_service();
     let docs = api.swagger_ui();
     let spec = openapi_json();
+    let throttle = RequestThrottle {
+        ports: state.throttle.clone(),
+        limits: options.request_limits,
+    };
 
     Route::new()
         .at("/openapi.json", serve_spec.data(SpecDocument(spec)))
@@ -67,6 +75,7 @@ pub fn build_app(state: HttpState, options: HttpOptions) -> impl Endpoint<Output
         .with(CatchPanic::new().with_handler(catch_panic))
         .around(errors_to_problems)
         .data(state)
+        .with(throttle)
         .with(SecurityHeaders {
             xss_protection: options.xss_protection,
         })

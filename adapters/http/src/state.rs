@@ -6,6 +6,8 @@ use async_trait::async_trait;
 use rampart_ports::StoreError;
 use rampart_ports::usecases::{Accounts, Auth, Categories, Deps, Posts, Sessions};
 
+use crate::middleware::ThrottlePorts;
+
 /// A dependency that `/health/ready` checks, such as the database.
 #[async_trait]
 pub trait ReadinessProbe: Send + Sync {
@@ -28,11 +30,14 @@ pub struct HttpState {
     pub posts: Posts,
     pub categories: Categories,
     pub probes: Vec<Arc<dyn ReadinessProbe>>,
+    /// The ports of the request throttle.
+    pub throttle: ThrottlePorts,
 }
 
 impl HttpState {
     /// Builds every use case on one set of ports.
     pub fn new(deps: Deps, probes: Vec<Arc<dyn ReadinessProbe>>) -> Self {
+        let throttle = ThrottlePorts::from_deps(&deps);
         Self {
             auth: Auth::new(deps.clone()),
             sessions: Sessions::new(deps.clone()),
@@ -40,6 +45,7 @@ impl HttpState {
             posts: Posts::new(deps.clone()),
             categories: Categories::new(deps),
             probes,
+            throttle,
         }
     }
 }

@@ -37,6 +37,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
     let probes = wiring::readiness_probes(&deps);
     let options = HttpOptions {
         trusted_proxies: config.trusted_proxies.clone(),
+        request_limits: config.request_limits,
         ..HttpOptions::default()
     };
     let app = build_app(HttpState::new(deps, probes), options);
