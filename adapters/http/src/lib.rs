@@ -13,7 +13,7 @@ mod routes;
 pub mod security;
 pub mod state;
 
+pub use middleware::RequestLimits;
 pub use redirect::build_https_redirect;
 pub use routes::{HttpOptions, build_app, openapi_json};
-pub use middleware::RequestLimits;
 pub use state::{HttpState, ReadinessProbe};
