@@ -5,9 +5,12 @@
 //! or a socket, or knows about HTTP, SQL or tokens on the wire: rules that depend on time take
 //! `now` as an argument, and I/O lives behind the traits of `rampart-ports`.
 
+pub mod blocking;
 pub mod category;
 pub mod common_passwords;
+pub mod cors;
 pub mod event;
+pub mod inspection;
 pub mod lockout;
 pub mod network;
 pub mod page;
