@@ -8,6 +8,7 @@ mod auth;
 mod categories;
 mod context;
 mod fields;
+mod guard;
 mod posts;
 mod session;
 
@@ -18,5 +19,6 @@ pub use auth::{
 pub use categories::{Categories, CategoryError};
 pub use context::{Deps, RequestContext};
 pub use fields::FieldErrors;
+pub use guard::{Admission, GuardDeps, RequestGuard};
 pub use posts::{NewPost, PostChange, PostError, Posts};
 pub use session::{AuthError, Session, Sessions};
