@@ -107,9 +107,26 @@ fn bearer_token(request: &Request) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The two checks of one request, the policy of each in the same order, and the user whose
+/// valid token the request carries.
+struct RequestChecks {
+    checks: Vec<RateCheck>,
+    policies: [Policy; 2],
+    user: Option<UserId>,
+}
+
+impl RequestChecks {
+    /// Returns the policy and limit of the check at `index`.
+    fn describe(&self, index: usize) -> (Policy, Option<RateLimit>) {
+        let policy = self.policies.get(index).copied().unwrap_or(Policy::Ip);
+        let limit = self.checks.get(index).map(|check| check.limit);
+        (policy, limit)
+    }
+}
+
 impl RequestThrottle {
-    /// Returns the checks of a request and the policy name of each, in the same order.
-    fn checks(&self, request: &Request, context: &RequestContext) -> (Vec<RateCheck>, [Policy; 2]) {
+    /// Returns the checks of a request.
+    fn checks(&self, request: &Request, context: &RequestContext) -> RequestChecks {
         let ip = context.ip_or_unspecified();
         let now = self.ports.clock.now();
         let user: Option<UserId> = bearer_token(request)
@@ -135,29 +152,27 @@ impl RequestThrottle {
                 Policy::Anonymous,
             ),
         };
-        (vec![ip_check, second], [Policy::Ip, policy])
+        RequestChecks {
+            checks: vec![ip_check, second],
+            policies: [Policy::Ip, policy],
+            user,
+        }
     }
 
     fn reject(
         &self,
         context: &RequestContext,
-        checks: &[RateCheck],
-        policies: &[Policy],
+        checks: &RequestChecks,
         decisions: &[RateDecision],
     ) -> Response {
         let (index, decision) = tightest(decisions);
-        let policy = policies.get(index).copied().unwrap_or(Policy::Ip);
+        let (policy, limit) = checks.describe(index);
         let mut event = SecurityEvent::new(
             SecurityEventKind::RateLimit,
             format!("{} request limit reached", policy.name()),
         )
         .client_ip(context.client_ip);
-        if let Some(user_id) = checks
-            .get(1)
-            .and_then(|check| check.key.strip_prefix("user:"))
-            .and_then(|id| id.parse().ok())
-            .map(UserId::from_uuid)
-        {
+        if let Some(user_id) = checks.user {
             event = event.user(user_id);
         }
         self.ports.events.record(event);
@@ -169,7 +184,6 @@ impl RequestThrottle {
         )
         .retry_after(retry_after)
         .into_poem_response();
-        let limit = checks.get(index).map(|check| check.limit);
         insert_headers(&mut response, policy, limit, &decision);
         response
     }
@@ -188,15 +202,15 @@ impl<E: Endpoint> Endpoint for RequestThrottleEndpoint<E> {
             .cloned()
             .unwrap_or_default();
         let throttle = &self.throttle;
-        let (checks, policies) = throttle.checks(&request, &context);
+        let checks = throttle.checks(&request, &context);
         let now = throttle.ports.clock.now();
 
-        let decisions = match throttle.ports.rate_limits.admit(&checks, now).await {
+        let decisions = match throttle.ports.rate_limits.admit(&checks.checks, now).await {
             Ok(decisions) => decisions,
             Err(error) => return Ok(store_failure(&error)),
         };
         if decisions.iter().any(|decision| !decision.allowed) {
-            return Ok(throttle.reject(&context, &checks, &policies, &decisions));
+            return Ok(throttle.reject(&context, &checks, &decisions));
         }
 
         let mut response = match self.inner.call(request).await {
@@ -204,8 +218,7 @@ impl<E: Endpoint> Endpoint for RequestThrottleEndpoint<E> {
             Err(error) => error.into_response(),
         };
         let (index, decision) = tightest(&decisions);
-        let policy = policies.get(index).copied().unwrap_or(Policy::Ip);
-        let limit = checks.get(index).map(|check| check.limit);
+        let (policy, limit) = checks.describe(index);
         insert_headers(&mut response, policy, limit, &decision);
         Ok(response)
     }
