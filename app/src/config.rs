@@ -10,6 +10,7 @@ use rampart_domain::network::Cidr;
 use rampart_domain::password::PasswordPolicy;
 use serde::Deserialize;
 
+pub(crate) mod filtering;
 mod shared_state;
 
 /// Where the service runs: `production` turns on the start-up checks.
@@ -63,6 +64,8 @@ pub(crate) struct Config {
     pub(crate) redis: Option<rampart_redis::RedisSettings>,
     /// The per-IP, anonymous and authenticated request limits.
     pub(crate) request_limits: rampart_http::RequestLimits,
+    /// CORS, blocking and request validation.
+    pub(crate) filtering: filtering::Filtering,
 }
 
 /// A configuration value that could not be used.
@@ -107,6 +110,10 @@ struct FileConfig {
     tls: FileTls,
     #[serde(default)]
     cors: FileCors,
+    #[serde(default)]
+    blocking: filtering::FileBlocking,
+    #[serde(default)]
+    validation: filtering::FileValidation,
     #[serde(default)]
     password: FilePassword,
     #[serde(default)]
@@ -363,14 +370,33 @@ impl Config {
                     "comma-separated IP addresses or CIDR ranges such as 10.0.0.0/8,::1",
                 )
             })?;
-        let cors_allowed_origins = split_list(
-            setting(
-                "cors.allowed_origins",
-                "RAMPART_CORS_ALLOWED_ORIGINS",
-                list(parsed.cors.allowed_origins),
-            )
-            .value,
+        let cors_setting = setting(
+            "cors.allowed_origins",
+            "RAMPART_CORS_ALLOWED_ORIGINS",
+            list(parsed.cors.allowed_origins),
         );
+        let cors_allowed_origins = split_list(cors_setting.value.clone());
+        let filtering = filtering::parse_filtering(
+            filtering::FilteringKeys {
+                cors_origins: &cors_setting,
+                blocked_ips: setting(
+                    "blocking.ips",
+                    "RAMPART_BLOCKING_IPS",
+                    list(parsed.blocking.ips),
+                ),
+                validation_mode: setting(
+                    "validation.mode",
+                    "RAMPART_VALIDATION_MODE",
+                    parsed.validation.mode,
+                ),
+                test_fault_route: setting(
+                    filtering::TEST_FAULT_ROUTE,
+                    filtering::TEST_FAULT_ROUTE,
+                    None,
+                ),
+            },
+            environment,
+        )?;
 
         let policy_setting = setting(
             "password.policy",
@@ -433,6 +459,7 @@ impl Config {
             database_pool_size,
             redis,
             request_limits,
+            filtering,
         })
     }
 

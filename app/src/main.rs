@@ -7,6 +7,7 @@ mod clock;
 mod cmd;
 mod config;
 mod events;
+mod guard;
 mod shared_state;
 mod telemetry;
 mod wiring;

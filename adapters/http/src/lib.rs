@@ -6,6 +6,8 @@
 
 pub mod api;
 pub mod errors;
+#[cfg(debug_assertions)]
+pub mod fault;
 pub mod middleware;
 pub mod problem;
 mod redirect;

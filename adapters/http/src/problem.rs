@@ -36,6 +36,8 @@ pub enum ProblemKind {
     Validation,
     /// 400: the body is not valid JSON or does not match the schema.
     MalformedRequest,
+    /// 400: a request value carries an SQL injection, XSS or path traversal pattern.
+    AttackDetected,
     /// 401: missing, invalid or expired credentials.
     Unauthorized,
     /// 401: the access or refresh token was revoked.
@@ -46,6 +48,12 @@ pub enum ProblemKind {
     PermissionDenied,
     /// 403: an API call over plain HTTP, rejected without running it.
     HttpsRequired,
+    /// 403: the client address is in a blocked range or auto-blocked after repeated attacks.
+    IpBlocked,
+    /// 403: the user agent names an attack tool.
+    UserAgentBlocked,
+    /// 403: a CORS preflight for an unlisted origin, method or header.
+    CorsRejected,
     /// 404: no resource at this path or id.
     NotFound,
     /// 405: the path exists but not with this method.
@@ -75,6 +83,8 @@ impl ProblemKind {
                 StatusCode::UNAUTHORIZED
             }
             Self::PermissionDenied | Self::HttpsRequired => StatusCode::FORBIDDEN,
+            Self::AttackDetected => StatusCode::BAD_REQUEST,
+            Self::IpBlocked | Self::UserAgentBlocked | Self::CorsRejected => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict => StatusCode::CONFLICT,
@@ -96,6 +106,10 @@ impl ProblemKind {
             Self::RefreshTokenSuperseded => "refresh-token-superseded",
             Self::PermissionDenied => "permission-denied",
             Self::HttpsRequired => "https-required",
+            Self::AttackDetected => "attack-detected",
+            Self::IpBlocked => "ip-blocked",
+            Self::UserAgentBlocked => "user-agent-blocked",
+            Self::CorsRejected => "cors-rejected",
             Self::NotFound => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
             Self::Conflict => "conflict",
@@ -118,6 +132,10 @@ impl ProblemKind {
             Self::RefreshTokenSuperseded => "Refresh token superseded",
             Self::PermissionDenied => "Permission denied",
             Self::HttpsRequired => "HTTPS required",
+            Self::AttackDetected => "Attack pattern detected",
+            Self::IpBlocked => "Address blocked",
+            Self::UserAgentBlocked => "User agent blocked",
+            Self::CorsRejected => "Cross-origin request rejected",
             Self::NotFound => "Not found",
             Self::MethodNotAllowed => "Method not allowed",
             Self::Conflict => "Conflict",

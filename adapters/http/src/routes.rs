@@ -6,12 +6,13 @@ use poem::http::HeaderValue;
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Response, Route, handler};
 use poem_openapi::OpenApiService;
+use rampart_domain::cors::CorsPolicy;
 use rampart_domain::network::Cidr;
 
 use crate::api::{AuthApi, CategoriesApi, HealthApi, PostsApi, UsersApi};
 use crate::middleware::{
-    BodyLimit, JSON_BODY_MAX, RequestContextLayer, RequestLimits, RequestThrottle, SecurityHeaders,
-    catch_panic, errors_to_problems,
+    Blocking, BodyLimit, Cors, JSON_BODY_MAX, RequestContextLayer, RequestLimits, RequestThrottle,
+    RequestValidation, SecurityHeaders, catch_panic, errors_to_problems,
 };
 use crate::state::HttpState;
 
@@ -26,6 +27,11 @@ pub struct HttpOptions {
     pub trusted_proxies: Vec<Cidr>,
     /// The per-IP, anonymous and authenticated request limits.
     pub request_limits: RequestLimits,
+    /// The origins allowed to call the API from a browser.
+    pub cors: CorsPolicy,
+    /// Mounts `GET /__test/panic`, which panics, for tests of the 500 response. Debug builds
+    /// only; release builds ignore it.
+    pub test_fault_route: bool,
 }
 
 impl Default for HttpOptions {
@@ -34,6 +40,8 @@ impl Default for HttpOptions {
             xss_protection: HeaderValue::from_static("1; mode=block"),
             trusted_proxies: Vec::new(),
             request_limits: RequestLimits::default(),
+            cors: CorsPolicy::default(),
+            test_fault_route: false,
         }
     }
 }
@@ -64,11 +72,23 @@ pub fn build_app(state: HttpState, options: HttpOptions) -> impl Endpoint<Output
         ports: state.throttle.clone(),
         limits: options.request_limits,
     };
+    let guard = state.guard.clone();
 
-    Route::new()
+    let routes = Route::new()
         .at("/openapi.json", serve_spec.data(SpecDocument(spec)))
         .nest("/docs", docs)
-        .nest("/", api)
+        .nest("/", api);
+    #[cfg(debug_assertions)]
+    let routes = if options.test_fault_route {
+        crate::fault::mount(routes)
+    } else {
+        routes
+    };
+
+    routes
+        .with(RequestValidation {
+            guard: guard.clone(),
+        })
         .with(BodyLimit {
             max_bytes: JSON_BODY_MAX,
         })
@@ -76,6 +96,13 @@ pub fn build_app(state: HttpState, options: HttpOptions) -> impl Endpoint<Output
         .around(errors_to_problems)
         .data(state)
         .with(throttle)
+        .with(Blocking {
+            guard: guard.clone(),
+        })
+        .with(Cors {
+            policy: Arc::new(options.cors),
+            guard,
+        })
         .with(SecurityHeaders {
             xss_protection: options.xss_protection,
         })

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use rampart_ports::StoreError;
-use rampart_ports::usecases::{Accounts, Auth, Categories, Deps, Posts, Sessions};
+use rampart_ports::usecases::{Accounts, Auth, Categories, Deps, Posts, RequestGuard, Sessions};
 
 use crate::middleware::ThrottlePorts;
 
@@ -32,11 +32,13 @@ pub struct HttpState {
     pub probes: Vec<Arc<dyn ReadinessProbe>>,
     /// The ports of the request throttle.
     pub throttle: ThrottlePorts,
+    /// Blocking, auto-block and the events of CORS and request validation.
+    pub guard: RequestGuard,
 }
 
 impl HttpState {
-    /// Builds every use case on one set of ports.
-    pub fn new(deps: Deps, probes: Vec<Arc<dyn ReadinessProbe>>) -> Self {
+    /// Builds every use case on one set of ports, beside the request guard.
+    pub fn new(deps: Deps, guard: RequestGuard, probes: Vec<Arc<dyn ReadinessProbe>>) -> Self {
         let throttle = ThrottlePorts::from_deps(&deps);
         Self {
             auth: Auth::new(deps.clone()),
@@ -46,6 +48,7 @@ impl HttpState {
             categories: Categories::new(deps),
             probes,
             throttle,
+            guard,
         }
     }
 }

@@ -35,12 +35,15 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
 
     let deps = wiring::build_deps(&config, database)?;
     let probes = wiring::readiness_probes(&deps);
+    let guard = crate::guard::request_guard(&config, &deps);
     let options = HttpOptions {
         trusted_proxies: config.trusted_proxies.clone(),
         request_limits: config.request_limits,
+        cors: config.filtering.cors.clone(),
+        test_fault_route: config.filtering.test_fault_route,
         ..HttpOptions::default()
     };
-    let app = build_app(HttpState::new(deps, probes), options);
+    let app = build_app(HttpState::new(deps, guard, probes), options);
 
     // Every listener stops on the same signal; a watch channel keeps the signal for listeners
     // that start waiting after it arrived.

@@ -1,15 +1,25 @@
-//! The request pipeline around the operations: request context and logging, security headers,
-//! problem details for every error, the body limit, panic capture and the request throttles.
+//! The request pipeline around the operations.
+//!
+//! From the outside in: request context and logging, security headers, CORS, blocking, the
+//! request throttles, problem details for every error, panic capture, the body limit and request
+//! validation.
 
+mod blocking;
 mod body_limit;
+mod cors;
 mod headers;
 mod problems;
 mod rate_headers;
 mod request;
+mod request_values;
 mod throttle;
+mod validation;
 
+pub use blocking::Blocking;
 pub use body_limit::{BodyLimit, JSON_BODY_MAX};
+pub use cors::Cors;
 pub use headers::SecurityHeaders;
 pub use problems::{catch_panic, errors_to_problems};
 pub use request::{REQUEST_ID_HEADER, RequestContextLayer, Transport};
 pub use throttle::{RequestLimits, RequestThrottle, ThrottlePorts};
+pub use validation::RequestValidation;
