@@ -114,12 +114,14 @@ impl TestServer {
     }
 
     async fn wait_ready(&mut self) {
-        let client = reqwest::Client::new();
+        let client = self.client();
         let deadline = Instant::now() + START_TIMEOUT;
+        let mut last_error = String::new();
         loop {
-            let ready = client.get(self.url("/health/ready")).send().await;
-            if ready.is_ok_and(|response| response.status().is_success()) {
-                return;
+            match client.get(self.url("/health/ready")).send().await {
+                Ok(response) if response.status().is_success() => return,
+                Ok(response) => last_error = format!("status {}", response.status()),
+                Err(error) => last_error = format!("{error:?}"),
             }
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
                 let mut stderr = String::new();
@@ -130,7 +132,7 @@ impl TestServer {
             }
             assert!(
                 Instant::now() < deadline,
-                "rampart was not ready within {START_TIMEOUT:?}"
+                "rampart was not ready within {START_TIMEOUT:?}: {last_error}"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -188,9 +190,14 @@ impl TestServer {
         }
     }
 
-    /// Returns the URL of `path` on this server.
+    /// Returns the URL of `path` on this server, `https` when it was started with TLS.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        let scheme = if self.is_tls() { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.addr, path)
+    }
+
+    fn is_tls(&self) -> bool {
+        self.env.iter().any(|(key, _)| key == "RAMPART_TLS_CERT")
     }
 
     /// Returns a client whose requests come from 127.0.0.1.
@@ -198,10 +205,12 @@ impl TestServer {
         self.client_from(Ipv4Addr::LOCALHOST)
     }
 
-    /// Returns a client whose socket is bound to `ip`, any address in 127.0.0.0/8.
+    /// Returns a client whose socket is bound to `ip`, any address in 127.0.0.0/8. It accepts
+    /// the self-signed certificates the TLS tests generate.
     pub fn client_from(&self, ip: Ipv4Addr) -> reqwest::Client {
         reqwest::Client::builder()
             .local_address(IpAddr::V4(ip))
+            .danger_accept_invalid_certs(true)
             .build()
             .unwrap()
     }
