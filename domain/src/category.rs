@@ -5,7 +5,7 @@ use std::fmt;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::post::PostFieldError;
+use crate::post::{PostFieldError, check_plain_text};
 
 /// Maximum category name length in characters.
 pub const NAME_MAX: usize = 64;
@@ -32,7 +32,8 @@ impl fmt::Display for CategoryId {
     }
 }
 
-/// A category name: plain text, trimmed, 1 to 64 characters, unique.
+/// A category name: plain text, trimmed, 1 to 64 characters with at least one visible
+/// character and no control or bidirectional control characters, unique.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CategoryName(String);
 
@@ -43,15 +44,7 @@ impl CategoryName {
     /// [`PostFieldError`] naming the rule the name breaks.
     pub fn parse(raw: &str) -> Result<Self, PostFieldError> {
         let name = raw.trim();
-        if name.is_empty() {
-            return Err(PostFieldError::Empty);
-        }
-        if name.chars().count() > NAME_MAX {
-            return Err(PostFieldError::TooLong(NAME_MAX));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(PostFieldError::ControlCharacter);
-        }
+        check_plain_text(name, NAME_MAX)?;
         Ok(Self(name.to_owned()))
     }
 
@@ -81,5 +74,21 @@ mod tests {
     #[test]
     fn empty_name_is_rejected() {
         assert_eq!(CategoryName::parse(""), Err(PostFieldError::Empty));
+    }
+
+    #[test]
+    fn invisible_name_is_rejected() {
+        assert_eq!(
+            CategoryName::parse("\u{200B}\u{FEFF}"),
+            Err(PostFieldError::NoVisibleCharacter)
+        );
+    }
+
+    #[test]
+    fn name_with_bidi_control_is_rejected() {
+        assert_eq!(
+            CategoryName::parse("News\u{202E}"),
+            Err(PostFieldError::BidiControl)
+        );
     }
 }

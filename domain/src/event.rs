@@ -59,7 +59,8 @@ impl SecurityEventKind {
 pub struct SecurityEvent {
     pub kind: SecurityEventKind,
     pub user_id: Option<UserId>,
-    /// The normalized username an event is about, for failed logins of unknown accounts.
+    /// The username of the account an event is about. Login events leave it out when the
+    /// identifier names no account, because it may be a mistyped password.
     pub username: Option<String>,
     pub client_ip: Option<IpAddr>,
     /// The resource acted on, such as `post:<uuid>`.

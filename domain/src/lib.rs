@@ -16,6 +16,7 @@ pub mod network;
 pub mod page;
 pub mod password;
 pub mod permission;
+pub mod plain_text;
 pub mod post;
 pub mod throttle;
 pub mod token;

@@ -10,7 +10,8 @@
 //! ```
 //!
 //! An attempt is counted as a failure *before* its password is checked ([`LockoutPolicy::admit`])
-//! and the count is taken back when the password turns out right ([`LockoutPolicy::succeed`]).
+//! and the count is taken back when the password turns out right ([`LockoutPolicy::succeed`]),
+//! or when the check did not complete, such as a full hashing queue ([`LockoutPolicy::release`]).
 //! Counting first is what keeps concurrent guesses from slipping past the limit: when the check
 //! and the count are one atomic step in the store, 100 concurrent wrong attempts on one pair let
 //! at most 5 reach password verification.
@@ -157,6 +158,28 @@ impl LockoutPolicy {
         counters.username.pop_back();
         counters.client_ip.pop_back();
     }
+
+    /// Takes back the failure counted by [`admit`](Self::admit) when the password could not be
+    /// checked: removes the newest entry of the pair, username and client IP logs, and clears
+    /// the pair's lock when that entry set it.
+    ///
+    /// The entry that reached the pair limit set a lock ending `lock_duration` after it, so a
+    /// lock with any other end was set earlier and stays.
+    pub fn release(&self, counters: LoginCounters<'_>) {
+        let LoginCounters {
+            pair,
+            username,
+            client_ip,
+        } = counters;
+        let newest = pair.failures.pop_back();
+        if let (Some(failed_at), Some(until)) = (newest, pair.locked_until)
+            && until == failed_at + self.lock_duration
+        {
+            pair.locked_until = None;
+        }
+        username.pop_back();
+        client_ip.pop_back();
+    }
 }
 
 #[cfg(test)]
@@ -258,6 +281,77 @@ mod tests {
 
         assert_eq!(logs.pair, PairState::default());
         assert_eq!(logs.client_ip.len(), 4);
+    }
+
+    #[test]
+    fn release_takes_back_one_failure() {
+        let policy = LockoutPolicy::default();
+        let mut logs = Logs::default();
+        for _ in 0..3 {
+            policy.admit(logs.counters(), T0);
+        }
+
+        policy.release(logs.counters());
+
+        assert_eq!(logs.pair.failures.len(), 2);
+        assert_eq!(logs.username.len(), 2);
+        assert_eq!(logs.client_ip.len(), 2);
+        assert_eq!(logs.pair.locked_until, None);
+    }
+
+    #[test]
+    fn release_clears_lock_it_set() {
+        let policy = LockoutPolicy::default();
+        let mut logs = Logs::default();
+        for second in 0..5 {
+            policy.admit(logs.counters(), T0 + Duration::seconds(second));
+        }
+
+        policy.release(logs.counters());
+        logs.client_ip.clear();
+        let next = policy.admit(logs.counters(), T0 + Duration::seconds(5));
+
+        assert_eq!(
+            next,
+            LoginGate::Proceed {
+                locks_on_failure: true
+            }
+        );
+    }
+
+    #[test]
+    fn release_keeps_earlier_lock() {
+        let policy = LockoutPolicy::default();
+        let mut logs = Logs::default();
+        let earlier_lock = T0 + policy.lock_duration;
+        logs.pair.failures.extend([T0, T0 + Duration::seconds(30)]);
+        logs.pair.locked_until = Some(earlier_lock);
+
+        policy.release(logs.counters());
+
+        assert_eq!(logs.pair.locked_until, Some(earlier_lock));
+        assert_eq!(logs.pair.failures.len(), 1);
+    }
+
+    #[test]
+    fn five_releases_never_lock_pair() {
+        let policy = LockoutPolicy::default();
+        let mut logs = Logs::default();
+        for second in 0..10 {
+            let now = T0 + Duration::seconds(second);
+            let gate = policy.admit(logs.counters(), now);
+            assert!(matches!(gate, LoginGate::Proceed { .. }), "{gate:?}");
+            policy.release(logs.counters());
+        }
+
+        let gate = policy.admit(logs.counters(), T0 + Duration::seconds(10));
+
+        assert_eq!(
+            gate,
+            LoginGate::Proceed {
+                locks_on_failure: false
+            }
+        );
     }
 
     #[test]

@@ -42,6 +42,18 @@ pub mod limits {
         limit: 3,
         window: Duration::hours(1),
     };
+    /// Profile changes: 10 per hour per user, so that the 409 responses to taken usernames and
+    /// emails cannot be collected in bulk.
+    pub const PROFILE_CHANGE: RateLimit = RateLimit {
+        limit: 10,
+        window: Duration::hours(1),
+    };
+    /// Password changes: 5 attempts per 15 minutes per user, counted before the current
+    /// password is checked, so a stolen access token cannot guess it.
+    pub const PASSWORD_CHANGE: RateLimit = RateLimit {
+        limit: 5,
+        window: Duration::minutes(15),
+    };
     /// Every request: 100 per 60 seconds per client IP.
     pub const IP: RateLimit = RateLimit {
         limit: 100,

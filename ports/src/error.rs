@@ -9,6 +9,11 @@ pub enum StoreError {
     /// A unique value is taken; the field names which one (`username`, `email`, `name`).
     #[error("{field} is already taken")]
     Conflict { field: &'static str },
+    /// A written row names a row that does not exist (a foreign key failed), such as a post
+    /// whose author was deleted a moment before; the field names the reference (`author_id`,
+    /// `category_id`, `user_id`, `owner_id`).
+    #[error("{field} names a row that does not exist")]
+    MissingReference { field: &'static str },
     /// The store cannot be reached or has no free connection; the caller may retry later.
     #[error("store unavailable")]
     Unavailable(#[source] BoxError),

@@ -96,8 +96,12 @@ pub trait UserRepository: Send + Sync {
 pub trait PostRepository: Send + Sync {
     /// Inserts a new post.
     ///
+    /// MUST reject a post whose author or category does not exist, such as an author deleted a
+    /// moment before, with [`StoreError::MissingReference`] naming `author_id` or
+    /// `category_id`, and write nothing.
+    ///
     /// # Errors
-    /// Store failures only.
+    /// [`StoreError::MissingReference`] as above, and store failures.
     async fn insert(&self, post: &Post) -> Result<(), StoreError>;
 
     /// Finds a post by id.
@@ -183,8 +187,11 @@ pub trait CategoryRepository: Send + Sync {
 pub trait RefreshFamilyStore: Send + Sync {
     /// Stores a new family.
     ///
+    /// MUST reject a family whose user does not exist with [`StoreError::MissingReference`]
+    /// naming `user_id`, and write nothing.
+    ///
     /// # Errors
-    /// Store failures only.
+    /// [`StoreError::MissingReference`] as above, and store failures.
     async fn create(&self, family: &RefreshFamily) -> Result<(), StoreError>;
 
     /// Finds a family by id.
@@ -291,6 +298,17 @@ pub trait LoginAttemptStore: Send + Sync {
     /// # Errors
     /// Store failures only.
     async fn succeed(&self, key: &LoginKey, policy: &LockoutPolicy) -> Result<(), StoreError>;
+
+    /// Runs [`LockoutPolicy::release`] on the counters of `key`, taking back the failure that
+    /// [`admit`](Self::admit) counted for an attempt whose password could not be checked.
+    ///
+    /// MUST remove exactly one failure from the pair, username and client IP logs of `key`,
+    /// clear the pair's lock only when that failure set it, and leave every other username and
+    /// IP as they were.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn release(&self, key: &LoginKey, policy: &LockoutPolicy) -> Result<(), StoreError>;
 
     /// Clears every lock and counter of a username, from every IP.
     ///

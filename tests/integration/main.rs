@@ -1,12 +1,15 @@
 #![cfg(test)]
 //! End-to-end tests: each starts the real `rampart` binary and talks to it over HTTP.
 
+mod account_limits;
 mod attack_corpus;
 mod bad_input;
 mod blocking;
 mod cors;
 mod flow;
+mod hash_queue;
 mod lockout;
+mod login_logging;
 mod nginx;
 mod openapi;
 mod redis_outage;

@@ -116,13 +116,12 @@ impl TestServer {
     async fn wait_ready(&mut self) {
         let client = self.client();
         let deadline = Instant::now() + START_TIMEOUT;
-        let mut last_error = String::new();
         loop {
-            match client.get(self.url("/health/ready")).send().await {
+            let last_error = match client.get(self.url("/health/ready")).send().await {
                 Ok(response) if response.status().is_success() => return,
-                Ok(response) => last_error = format!("status {}", response.status()),
-                Err(error) => last_error = format!("{error:?}"),
-            }
+                Ok(response) => format!("status {}", response.status()),
+                Err(error) => format!("{error:?}"),
+            };
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
                 let mut stderr = String::new();
                 if let Some(mut pipe) = self.child.as_mut().and_then(|c| c.stderr.take()) {

@@ -190,6 +190,11 @@ impl From<AccountError> for ProblemResponse {
                 ProblemKind::Conflict,
                 "The username or email is not available. Choose another.",
             ),
+            AccountError::Throttled { retry_after } => ProblemResponse::new(
+                ProblemKind::RateLimited,
+                "Too many changes to this account. Retry after the time in Retry-After.",
+            )
+            .retry_after(retry_after),
             AccountError::Busy => busy(),
             AccountError::Internal(_) => internal(&error),
         }
@@ -204,6 +209,9 @@ impl From<PostError> for ProblemResponse {
             }
             PostError::Invalid(errors) => validation(errors),
             PostError::Forbidden(reason) => forbidden(reason),
+            PostError::AccountNotFound => {
+                ProblemResponse::new(ProblemKind::Unauthorized, "The account no longer exists.")
+            }
             PostError::Internal(_) => internal(&error),
         }
     }

@@ -15,7 +15,7 @@ impl RefreshFamilyStore for MemoryRepositories {
     async fn create(&self, family: &RefreshFamily) -> Result<(), StoreError> {
         let mut records = self.records()?;
         if !records.users.contains_key(&family.user_id) {
-            return Err(missing("create refresh family", "user does not exist"));
+            return Err(missing("user_id"));
         }
         if records.families.contains_key(&family.id) {
             return Err(StoreError::other(

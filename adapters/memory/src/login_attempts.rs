@@ -152,6 +152,13 @@ impl LoginAttemptStore for MemoryLoginAttempts {
     }
 
     #[instrument(level = "debug", skip_all)]
+    async fn release(&self, key: &LoginKey, policy: &LockoutPolicy) -> Result<(), StoreError> {
+        let mut logs = lock(&self.state)?;
+        logs.with_counters(key, |counters| policy.release(counters));
+        Ok(())
+    }
+
+    #[instrument(level = "debug", skip_all)]
     async fn clear(&self, username: &str) -> Result<(), StoreError> {
         lock(&self.state)?.usernames.remove(username);
         Ok(())

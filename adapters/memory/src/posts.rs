@@ -11,11 +11,9 @@ use crate::records::{MemoryRepositories, Records, missing, post_position};
 
 impl Records {
     /// Checks that the category a post names exists, as the SQL foreign key does.
-    fn check_category(&self, post: &Post, context: &'static str) -> Result<(), StoreError> {
+    fn check_category(&self, post: &Post) -> Result<(), StoreError> {
         match post.category_id {
-            Some(id) if !self.categories.contains_key(&id) => {
-                Err(missing(context, "category does not exist"))
-            }
+            Some(id) if !self.categories.contains_key(&id) => Err(missing("category_id")),
             _ => Ok(()),
         }
     }
@@ -27,9 +25,9 @@ impl PostRepository for MemoryRepositories {
     async fn insert(&self, post: &Post) -> Result<(), StoreError> {
         let mut records = self.records()?;
         if !records.users.contains_key(&post.author_id) {
-            return Err(missing("insert post", "author does not exist"));
+            return Err(missing("author_id"));
         }
-        records.check_category(post, "insert post")?;
+        records.check_category(post)?;
         if records.posts.contains_key(&post.id) {
             return Err(StoreError::other("insert post", "post id already exists"));
         }
@@ -83,7 +81,7 @@ impl PostRepository for MemoryRepositories {
         if !records.posts.contains_key(&post.id) {
             return Ok(false);
         }
-        records.check_category(post, "update post")?;
+        records.check_category(post)?;
         let Some(stored) = records.posts.get_mut(&post.id) else {
             return Ok(false);
         };

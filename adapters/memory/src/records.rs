@@ -21,7 +21,7 @@ use crate::lock::lock;
 /// [`CategoryRepository`](rampart_ports::CategoryRepository) and
 /// [`RefreshFamilyStore`](rampart_ports::RefreshFamilyStore). Like the SQL schema it mirrors,
 /// it rejects a post whose author or category does not exist and a family whose user does not
-/// exist, with [`StoreError::Other`].
+/// exist, with [`StoreError::MissingReference`].
 #[derive(Debug, Default)]
 pub struct MemoryRepositories {
     records: Mutex<Records>,
@@ -72,7 +72,8 @@ pub(crate) fn post_position(post: &Post) -> (Reverse<OffsetDateTime>, Uuid) {
     (Reverse(post.created_at), post.id.as_uuid())
 }
 
-/// Builds the error for a write that names a missing row, which a foreign key would reject.
-pub(crate) fn missing(context: &'static str, what: &'static str) -> StoreError {
-    StoreError::other(context, what)
+/// Builds the error for a write whose `field` names a missing row, as a foreign key would reject
+/// it.
+pub(crate) fn missing(field: &'static str) -> StoreError {
+    StoreError::MissingReference { field }
 }

@@ -10,8 +10,8 @@
 //! Every check-and-update is one Lua script, run with `EVALSHA` and loaded again when the
 //! server answers `NOSCRIPT` (after a restart or `SCRIPT FLUSH`), so Redis runs it as one atomic
 //! step. The scripts apply the domain's rules exactly: `RateLimit::admit` for each rate check
-//! (all or nothing across the checks of one call) and `LockoutPolicy::admit` and `succeed` for
-//! logins, with the policy's numbers passed as arguments.
+//! (all or nothing across the checks of one call) and `LockoutPolicy::admit`, `succeed` and
+//! `release` for logins, with the policy's numbers passed as arguments.
 //!
 //! Time: the scripts use the `now` that the ports pass in, never the server's `TIME`, so every
 //! instance must keep its clock in sync (NTP); a skew of `s` seconds shifts each window by up to

@@ -18,6 +18,8 @@ use crate::time_units::{micros, span_micros};
 static ADMIT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/login_admit.lua")));
 static SUCCEED: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/login_succeed.lua")));
+static RELEASE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/login_release.lua")));
 
 /// Turns the admit script's answer into a gate.
 fn gate(outcome: &str, value: i64) -> Result<LoginGate, StoreError> {
@@ -91,6 +93,20 @@ impl LoginAttemptStore for RedisStores {
         let mut link = self.pool.link().await?;
         let result = invocation.invoke_async::<i64>(link.connection()).await;
         link.finish("record successful login", result).map(drop)
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn release(&self, key: &LoginKey, policy: &LockoutPolicy) -> Result<(), StoreError> {
+        let mut invocation = RELEASE.prepare_invoke();
+        for name in self.login_keys(key) {
+            invocation.key(name);
+        }
+        invocation
+            .arg(canonical(key.client_ip).to_string())
+            .arg(span_micros(policy.lock_duration));
+        let mut link = self.pool.link().await?;
+        let result = invocation.invoke_async::<i64>(link.connection()).await;
+        link.finish("release login attempt", result).map(drop)
     }
 
     #[instrument(level = "debug", skip_all)]

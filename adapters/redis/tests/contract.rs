@@ -75,6 +75,10 @@ impl LoginAttemptStore for Served {
         self.stores.succeed(key, policy).await
     }
 
+    async fn release(&self, key: &LoginKey, policy: &LockoutPolicy) -> Result<(), StoreError> {
+        self.stores.release(key, policy).await
+    }
+
     async fn clear(&self, username: &str) -> Result<(), StoreError> {
         self.stores.clear(username).await
     }

@@ -57,16 +57,51 @@ fn conflict_field(message: &str) -> Option<&'static str> {
         .map(|(_, field)| *field)
 }
 
+/// Operations whose only foreign key is one column, by their context, with that column.
+/// SQLite's "FOREIGN KEY constraint failed" names no column, so the operation must tell it.
+/// Inserting a post has two and finds out which one failed itself.
+const REFERENCE_FIELDS: [(&str, &str); 3] = [
+    ("create refresh family", "user_id"),
+    ("insert upload", "owner_id"),
+    ("update post", "category_id"),
+];
+
+/// Returns the column of the one foreign key that the operation `context` writes.
+fn reference_field(context: &str) -> Option<&'static str> {
+    REFERENCE_FIELDS
+        .iter()
+        .find(|(operation, _)| *operation == context)
+        .map(|(_, field)| *field)
+}
+
+/// Returns whether `result` failed on a foreign key.
+pub(crate) fn is_foreign_key_violation<T>(result: &Result<T, DieselError>) -> bool {
+    matches!(
+        result,
+        Err(DieselError::DatabaseError(
+            DatabaseErrorKind::ForeignKeyViolation,
+            _
+        ))
+    )
+}
+
 /// Translates a diesel error of the operation `context` into a [`StoreError`].
 ///
-/// A unique violation on a known index becomes [`StoreError::Conflict`], and SQLite's
-/// "database is locked" after the busy timeout becomes [`StoreError::Unavailable`].
+/// A unique violation on a known index becomes [`StoreError::Conflict`], a foreign key
+/// violation of an operation in [`REFERENCE_FIELDS`] becomes [`StoreError::MissingReference`],
+/// and SQLite's "database is locked" after the busy timeout becomes
+/// [`StoreError::Unavailable`].
 pub(crate) fn store_error(context: &'static str, error: DieselError) -> StoreError {
     if let DieselError::DatabaseError(kind, info) = &error {
         if matches!(kind, DatabaseErrorKind::UniqueViolation)
             && let Some(field) = conflict_field(info.message())
         {
             return StoreError::Conflict { field };
+        }
+        if matches!(kind, DatabaseErrorKind::ForeignKeyViolation)
+            && let Some(field) = reference_field(context)
+        {
+            return StoreError::MissingReference { field };
         }
         if info.message().contains("database is locked") {
             return StoreError::Unavailable(Box::new(error));
@@ -118,6 +153,16 @@ mod tests {
         let message = "UNIQUE constraint failed: index 'users_email_key'";
 
         assert_eq!(conflict_field(message), Some("email"));
+    }
+
+    #[test]
+    fn family_insert_names_user_reference() {
+        assert_eq!(reference_field("create refresh family"), Some("user_id"));
+    }
+
+    #[test]
+    fn user_insert_names_no_reference() {
+        assert_eq!(reference_field("insert user"), None);
     }
 
     #[test]

@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 use tracing::instrument;
 
 use crate::SqliteStores;
-use crate::error::invalid_column;
-use crate::schema::posts;
+use crate::error::{invalid_column, is_foreign_key_violation};
+use crate::schema::{posts, users};
 use crate::values::{parse_uuid, uuid_text};
 
 /// A row of `posts`.
@@ -86,13 +86,30 @@ impl PostRepository for SqliteStores {
     #[instrument(level = "debug", skip_all, fields(post_id = %post.id, user_id = %post.author_id))]
     async fn insert(&self, post: &Post) -> Result<(), StoreError> {
         let row = PostRow::from_domain(post);
-        self.run("insert post", move |connection| {
-            diesel::insert_into(posts::table)
-                .values(&row)
-                .execute(connection)
-                .map(|_| ())
-        })
-        .await
+        let missing = self
+            .run("insert post", move |connection| {
+                let inserted = diesel::insert_into(posts::table)
+                    .values(&row)
+                    .execute(connection);
+                if !is_foreign_key_violation(&inserted) {
+                    return inserted.map(|_| None);
+                }
+                // SQLite does not say which foreign key failed: the author, unless it exists.
+                let authors: i64 = users::table
+                    .find(&row.author_id)
+                    .count()
+                    .get_result(connection)?;
+                Ok(Some(if authors == 0 {
+                    "author_id"
+                } else {
+                    "category_id"
+                }))
+            })
+            .await?;
+        match missing {
+            Some(field) => Err(StoreError::MissingReference { field }),
+            None => Ok(()),
+        }
     }
 
     #[instrument(level = "debug", skip_all, fields(post_id = %id))]

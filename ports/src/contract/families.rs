@@ -6,6 +6,7 @@ use tokio::task::JoinSet;
 
 use super::Repositories;
 use super::fixtures::{T0, family, family_id, token, user};
+use crate::error::StoreError;
 
 /// Inserts a user and a fresh family of theirs created at [`T0`].
 async fn stored_family(stores: &Repositories) -> RefreshFamily {
@@ -236,4 +237,23 @@ pub async fn user_families_are_newest_first(stores: Repositories) {
     let ids: Vec<_> = listed.iter().map(|f| f.id).collect();
     assert_eq!(ids, vec![newest.id, middle.id, oldest.id]);
     assert!(listed[1].revoked, "revoked family listed as active");
+}
+
+/// Rejects a family of a user who was deleted, naming `user_id`, and stores nothing.
+pub async fn family_of_deleted_user_is_missing_reference(stores: Repositories) {
+    let owner = user("alice");
+    stores.users.insert(&owner).await.unwrap();
+    stores.users.delete(owner.id).await.unwrap();
+    let orphan = family(owner.id, T0);
+
+    let created = stores.families.create(&orphan).await;
+
+    assert!(
+        matches!(
+            created,
+            Err(StoreError::MissingReference { field: "user_id" })
+        ),
+        "{created:?}"
+    );
+    assert_eq!(stores.families.find(orphan.id).await.unwrap(), None);
 }

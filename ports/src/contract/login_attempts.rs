@@ -261,3 +261,92 @@ where
     );
     assert_eq!(other_user, PROCEED, "another username was delayed");
 }
+
+/// Takes back one failure per release, so attempts whose password was never checked lock
+/// nothing, however many there are.
+pub async fn released_attempts_never_lock<S>(store: Arc<S>)
+where
+    S: LoginAttemptStore + ?Sized,
+{
+    let policy = LockoutPolicy::default();
+    let alice = key("alice", ip(1));
+
+    for second in 0..10 {
+        let now = T0 + Duration::seconds(second);
+        let gate = store.admit(&alice, &policy, now).await.unwrap();
+        assert!(
+            matches!(gate, LoginGate::Proceed { .. }),
+            "attempt {second}: {gate:?}"
+        );
+        store.release(&alice, &policy).await.unwrap();
+    }
+
+    let next = store
+        .admit(&alice, &policy, T0 + Duration::seconds(10))
+        .await
+        .unwrap();
+    assert_eq!(next, PROCEED, "released attempts still counted");
+}
+
+/// Clears the lock that the released attempt set, and the pair then locks on its next fifth
+/// failure only.
+pub async fn release_clears_lock_it_set<S>(store: Arc<S>)
+where
+    S: LoginAttemptStore + ?Sized,
+{
+    let policy = pair_only_policy();
+    let alice = key("alice", ip(1));
+    admit_times(&*store, &alice, &policy, policy.pair_limit).await;
+
+    store.release(&alice, &policy).await.unwrap();
+
+    let fifth = store
+        .admit(&alice, &policy, T0 + Duration::SECOND)
+        .await
+        .unwrap();
+    let sixth = store
+        .admit(&alice, &policy, T0 + Duration::seconds(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        fifth, PROCEED_LOCKING,
+        "lock not cleared, or too many taken back"
+    );
+    assert!(
+        matches!(sixth, LoginGate::Locked { .. }),
+        "pair did not lock again: {sixth:?}"
+    );
+}
+
+/// Leaves a lock alone when the newest failure did not set it, and takes back one failure of
+/// only the released key.
+pub async fn release_keeps_other_locks_and_keys<S>(store: Arc<S>)
+where
+    S: LoginAttemptStore + ?Sized,
+{
+    let policy = pair_only_policy();
+    let alice_home = key("alice", ip(1));
+    let alice_elsewhere = key("alice", ip(2));
+    admit_times(&*store, &alice_home, &policy, policy.pair_limit).await;
+    admit_times(&*store, &alice_elsewhere, &policy, policy.pair_limit - 1).await;
+
+    store.release(&alice_elsewhere, &policy).await.unwrap();
+
+    let home = store
+        .admit(&alice_home, &policy, T0 + Duration::SECOND)
+        .await
+        .unwrap();
+    assert!(
+        matches!(home, LoginGate::Locked { .. }),
+        "another pair was unlocked: {home:?}"
+    );
+    for attempt in 0..2 {
+        let gate = store.admit(&alice_elsewhere, &policy, T0).await.unwrap();
+        let expected = if attempt == 0 {
+            PROCEED
+        } else {
+            PROCEED_LOCKING
+        };
+        assert_eq!(gate, expected, "attempt {attempt} after the release");
+    }
+}

@@ -161,6 +161,8 @@ macro_rules! post_repository_contract {
             post_update_keeps_author_and_creation,
             unknown_post_update_is_false,
             deleted_post_is_gone,
+            post_by_deleted_author_is_missing_reference,
+            post_in_unknown_category_is_missing_reference,
         }
     };
 }
@@ -201,6 +203,7 @@ macro_rules! refresh_family_store_contract {
             concurrent_rotations_have_one_winner,
             family_revoke_marks_it_revoked,
             user_families_are_newest_first,
+            family_of_deleted_user_is_missing_reference,
         }
     };
 }
@@ -235,6 +238,9 @@ macro_rules! login_attempt_store_contract {
             clear_unlocks_username_from_every_ip,
             ip_limit_spans_usernames,
             username_delay_spans_ips,
+            released_attempts_never_lock,
+            release_clears_lock_it_set,
+            release_keeps_other_locks_and_keys,
         }
     };
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::Repositories;
 use super::fixtures::{T0, category, post, user};
+use crate::error::StoreError;
 
 async fn author(stores: &Repositories, name: &str) -> UserId {
     let author = user(name);
@@ -176,4 +177,44 @@ pub async fn deleted_post_is_gone(stores: Repositories) {
     assert!(!second, "second delete returned true");
     assert_eq!(stores.posts.find(doomed.id).await.unwrap(), None);
     assert_eq!(stores.posts.find(kept.id).await.unwrap(), Some(kept));
+}
+
+/// Rejects a post by an author who was deleted, naming `author_id`, and stores nothing.
+pub async fn post_by_deleted_author_is_missing_reference(stores: Repositories) {
+    let alice = author(&stores, "alice").await;
+    stores.users.delete(alice).await.unwrap();
+    let orphan = post(alice, T0);
+
+    let inserted = stores.posts.insert(&orphan).await;
+
+    assert!(
+        matches!(
+            inserted,
+            Err(StoreError::MissingReference { field: "author_id" })
+        ),
+        "{inserted:?}"
+    );
+    assert_eq!(stores.posts.find(orphan.id).await.unwrap(), None);
+}
+
+/// Rejects a post in a category that does not exist, naming `category_id`.
+pub async fn post_in_unknown_category_is_missing_reference(stores: Repositories) {
+    let alice = author(&stores, "alice").await;
+    let uncategorized = Post {
+        category_id: Some(category("Never stored").id),
+        ..post(alice, T0)
+    };
+
+    let inserted = stores.posts.insert(&uncategorized).await;
+
+    assert!(
+        matches!(
+            inserted,
+            Err(StoreError::MissingReference {
+                field: "category_id"
+            })
+        ),
+        "{inserted:?}"
+    );
+    assert_eq!(stores.posts.find(uncategorized.id).await.unwrap(), None);
 }

@@ -3,8 +3,10 @@
 use rampart_domain::event::{SecurityEvent, SecurityEventKind};
 use rampart_domain::password::Password;
 use rampart_domain::post::Post;
+use rampart_domain::throttle::{RateLimit, limits};
 use rampart_domain::token::{ACCESS_TOKEN_TTL, RefreshFamily};
 use rampart_domain::user::User;
+use time::Duration;
 use tracing::{info, instrument};
 
 use super::auth::validate_account;
@@ -13,6 +15,7 @@ use super::fields::FieldErrors;
 use super::session::Session;
 use crate::error::{BoxError, StoreError};
 use crate::services::{HashError, Verification};
+use crate::stores::RateCheck;
 
 /// Fields of a profile update; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -40,6 +43,9 @@ pub enum AccountError {
     /// The new username or email belongs to another account.
     #[error("username or email not available")]
     Conflict,
+    /// Too many profile or password changes by this user.
+    #[error("too many account changes")]
+    Throttled { retry_after: Duration },
     /// The password hashing queue is full.
     #[error("server busy")]
     Busy,
@@ -89,10 +95,12 @@ impl Accounts {
             .ok_or(AccountError::NotFound)
     }
 
-    /// Changes the caller's username or email.
+    /// Changes the caller's username or email, at most [`limits::PROFILE_CHANGE`] times per
+    /// user; every request counts, taken names included.
     ///
     /// # Errors
-    /// [`AccountError::Invalid`] for a bad value, [`AccountError::Conflict`] when taken.
+    /// [`AccountError::Throttled`] past the limit, [`AccountError::Invalid`] for a bad value,
+    /// [`AccountError::Conflict`] when taken.
     #[instrument(skip_all, fields(request_id = %context.request_id, user.id = %session.claims.user_id))]
     pub async fn update_profile(
         &self,
@@ -100,6 +108,14 @@ impl Accounts {
         session: &Session,
         change: ProfileChange,
     ) -> Result<User, AccountError> {
+        self.throttle(
+            context,
+            session,
+            "profile",
+            limits::PROFILE_CHANGE,
+            "profile change limit reached",
+        )
+        .await?;
         let current = self.me(session).await?;
         let username = change
             .username
@@ -124,9 +140,12 @@ impl Accounts {
 
     /// Changes the caller's password and revokes every other session of the user.
     ///
+    /// At most [`limits::PASSWORD_CHANGE`] attempts per user are checked, counted before the
+    /// current password is verified; each wrong current password is a `failed_login` event.
+    ///
     /// # Errors
-    /// [`AccountError::Invalid`] when the current password is wrong or the new one breaks the
-    /// policy (every rule listed).
+    /// [`AccountError::Throttled`] past the limit, [`AccountError::Invalid`] when the current
+    /// password is wrong or the new one breaks the policy (every rule listed).
     #[instrument(skip_all, fields(request_id = %context.request_id, user.id = %session.claims.user_id))]
     pub async fn change_password(
         &self,
@@ -135,6 +154,14 @@ impl Accounts {
         current_password: Password,
         new_password: Password,
     ) -> Result<(), AccountError> {
+        self.throttle(
+            context,
+            session,
+            "password",
+            limits::PASSWORD_CHANGE,
+            "password change limit reached",
+        )
+        .await?;
         let user = self.me(session).await?;
         if self
             .deps
@@ -143,6 +170,12 @@ impl Accounts {
             .await?
             == Verification::Invalid
         {
+            self.deps.record(
+                context,
+                SecurityEvent::new(SecurityEventKind::FailedLogin, "wrong current password")
+                    .user(user.id)
+                    .username(user.username.as_str()),
+            );
             return Err(AccountError::Invalid(FieldErrors::single(
                 "current_password",
                 "is incorrect",
@@ -180,6 +213,35 @@ impl Accounts {
         );
         info!(sessions.revoked = revoked.len(), "password changed");
         Ok(())
+    }
+
+    /// Counts one request of the caller under `<operation>:<user id>` against `limit`, and
+    /// records a `rate_limit` event when it is over.
+    async fn throttle(
+        &self,
+        context: &RequestContext,
+        session: &Session,
+        operation: &str,
+        limit: RateLimit,
+        reason: &'static str,
+    ) -> Result<(), AccountError> {
+        let user_id = session.claims.user_id;
+        let check = RateCheck {
+            key: format!("{operation}:{user_id}"),
+            limit,
+        };
+        let now = self.deps.clock.now();
+        let decisions = self.deps.rate_limits.admit(&[check], now).await?;
+        let Some(rejected) = decisions.iter().find(|decision| !decision.allowed) else {
+            return Ok(());
+        };
+        self.deps.record(
+            context,
+            SecurityEvent::new(SecurityEventKind::RateLimit, reason).user(user_id),
+        );
+        Err(AccountError::Throttled {
+            retry_after: rejected.retry_after.unwrap_or(Duration::SECOND),
+        })
     }
 
     /// Returns every record held about the caller.

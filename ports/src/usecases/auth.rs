@@ -62,6 +62,13 @@ pub enum RegisterError {
     Internal(#[source] BoxError),
 }
 
+/// Maximum length in bytes of a login identifier.
+///
+/// It is the longest email address that SMTP can deliver to (RFC 5321 limits a forward path to
+/// 256 octets, angle brackets included). Longer identifiers are rejected before they are
+/// normalized, counted or logged.
+pub const LOGIN_IDENTIFIER_MAX: usize = 254;
+
 /// A login as the client sent it: `username` may also be the account's email.
 #[derive(Debug, Clone)]
 pub struct LoginRequest {
@@ -127,7 +134,11 @@ impl From<HashError> for RegisterError {
 
 impl From<StoreError> for LoginError {
     fn from(error: StoreError) -> Self {
-        Self::Internal(error.into())
+        match error {
+            // The account was deleted while it logged in, so its new session has no user.
+            StoreError::MissingReference { .. } => Self::InvalidCredentials,
+            other => Self::Internal(other.into()),
+        }
     }
 }
 
@@ -232,6 +243,12 @@ impl Auth {
         context: &RequestContext,
         request: LoginRequest,
     ) -> Result<TokenPair, LoginError> {
+        if request.username.len() > LOGIN_IDENTIFIER_MAX {
+            return Err(LoginError::Invalid(FieldErrors::single(
+                "username",
+                format!("must be at most {LOGIN_IDENTIFIER_MAX} bytes long"),
+            )));
+        }
         if request.password.char_count() > PASSWORD_MAX {
             return Err(LoginError::Invalid(FieldErrors::single(
                 "password",
@@ -259,33 +276,41 @@ impl Auth {
         let locks_on_failure = match self.deps.login_attempts.admit(&key, policy, now).await? {
             LoginGate::Proceed { locks_on_failure } => locks_on_failure,
             LoginGate::Locked { retry_after } => {
-                warn!(username = %key.username, "login rejected: pair locked");
+                warn!(
+                    user.id = user.as_ref().map(|u| tracing::field::display(u.id)),
+                    "login rejected: pair locked"
+                );
                 return Err(LoginError::Locked { retry_after });
             }
             LoginGate::Delayed { retry_after } | LoginGate::Throttled { retry_after } => {
                 self.deps.record(
                     context,
-                    SecurityEvent::new(SecurityEventKind::RateLimit, "login attempts limited")
-                        .username(key.username.clone()),
+                    about_account(
+                        SecurityEvent::new(SecurityEventKind::RateLimit, "login attempts limited"),
+                        user.as_ref(),
+                    ),
                 );
                 return Err(LoginError::Throttled { retry_after });
             }
         };
 
-        let verification = match &user {
-            Some(user) => {
-                self.deps
-                    .hasher
-                    .verify(&request.password, &user.password_hash)
-                    .await?
-            }
-            None => {
-                self.deps.hasher.verify_dummy(&request.password).await?;
-                Verification::Invalid
+        let verification = match self.verify_login(user.as_ref(), &request.password).await {
+            Ok(verification) => verification,
+            Err(error) => {
+                // The password was never checked, so the attempt is not a failure. Counting it
+                // would let a full hashing queue lock out the right password.
+                if let Err(release_error) = self.deps.login_attempts.release(&key, policy).await {
+                    warn!(error = %release_error, "failed to take back an unchecked login attempt");
+                }
+                return Err(error.into());
             }
         };
-        let (Some(user), Verification::Valid { needs_rehash }) = (user, verification) else {
-            self.record_failure(context, &key, locks_on_failure);
+        let Some(user) = user else {
+            self.record_failure(context, None, locks_on_failure);
+            return Err(LoginError::InvalidCredentials);
+        };
+        let Verification::Valid { needs_rehash } = verification else {
+            self.record_failure(context, Some(&user), locks_on_failure);
             return Err(LoginError::InvalidCredentials);
         };
 
@@ -370,20 +395,52 @@ impl Auth {
         }
     }
 
-    fn record_failure(&self, context: &RequestContext, key: &LoginKey, locks_on_failure: bool) {
+    /// Verifies the password against the account's hash, or against the dummy hash for an
+    /// unknown account so that both take the same time.
+    async fn verify_login(
+        &self,
+        user: Option<&User>,
+        password: &Password,
+    ) -> Result<Verification, HashError> {
+        match user {
+            Some(user) => self.deps.hasher.verify(password, &user.password_hash).await,
+            None => {
+                self.deps.hasher.verify_dummy(password).await?;
+                Ok(Verification::Invalid)
+            }
+        }
+    }
+
+    /// Records the `failed_login` event of a counted failure, and `account_locked` when that
+    /// failure locked the pair.
+    fn record_failure(
+        &self,
+        context: &RequestContext,
+        user: Option<&User>,
+        locks_on_failure: bool,
+    ) {
+        let reason = if user.is_some() {
+            "invalid credentials"
+        } else {
+            "unknown account"
+        };
         self.deps.record(
             context,
-            SecurityEvent::new(SecurityEventKind::FailedLogin, "invalid credentials")
-                .username(key.username.clone()),
+            about_account(
+                SecurityEvent::new(SecurityEventKind::FailedLogin, reason),
+                user,
+            ),
         );
         if locks_on_failure {
             self.deps.record(
                 context,
-                SecurityEvent::new(
-                    SecurityEventKind::AccountLocked,
-                    "too many failed logins from one address",
-                )
-                .username(key.username.clone()),
+                about_account(
+                    SecurityEvent::new(
+                        SecurityEventKind::AccountLocked,
+                        "too many failed logins from one address",
+                    ),
+                    user,
+                ),
             );
         }
     }
@@ -446,6 +503,15 @@ impl Auth {
             access_expires_in: ACCESS_TOKEN_TTL,
             refresh_expires_in: REFRESH_TOKEN_TTL,
         })
+    }
+}
+
+/// Adds the account's id and username to a login event. An identifier that names no account
+/// is left out: it may be a password typed into the wrong field, or junk.
+fn about_account(event: SecurityEvent, user: Option<&User>) -> SecurityEvent {
+    match user {
+        Some(user) => event.user(user.id).username(user.username.as_str()),
+        None => event,
     }
 }
 

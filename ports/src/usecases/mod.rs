@@ -14,7 +14,8 @@ mod session;
 
 pub use accounts::{AccountError, Accounts, ProfileChange, UserExport};
 pub use auth::{
-    Auth, LoginError, LoginRequest, RefreshError, RegisterError, RegisterRequest, TokenPair,
+    Auth, LOGIN_IDENTIFIER_MAX, LoginError, LoginRequest, RefreshError, RegisterError,
+    RegisterRequest, TokenPair,
 };
 pub use categories::{Categories, CategoryError};
 pub use context::{Deps, RequestContext};

@@ -42,13 +42,26 @@ pub enum PostError {
     /// The caller may not do this; the reason says why.
     #[error("permission denied: {}", .0.as_str())]
     Forbidden(DenyReason),
+    /// The caller's account no longer exists, such as a token that outlived its deleted account.
+    #[error("account not found")]
+    AccountNotFound,
     #[error("post operation failed")]
     Internal(#[source] BoxError),
 }
 
 impl From<StoreError> for PostError {
     fn from(error: StoreError) -> Self {
-        Self::Internal(error.into())
+        match error {
+            StoreError::MissingReference { field: "author_id" } => Self::AccountNotFound,
+            // A category deleted between the check and the write.
+            StoreError::MissingReference {
+                field: "category_id",
+            } => Self::Invalid(FieldErrors::single(
+                "category_id",
+                "no category has this id",
+            )),
+            other => Self::Internal(other.into()),
+        }
     }
 }
 
@@ -86,7 +99,8 @@ impl Posts {
     /// Creates a post by the caller; the body is sanitized, not rejected.
     ///
     /// # Errors
-    /// [`PostError::Invalid`] listing every bad field.
+    /// [`PostError::Invalid`] listing every bad field, [`PostError::AccountNotFound`] when the
+    /// caller's account was deleted.
     #[instrument(skip_all, fields(request_id = %context.request_id, user.id = %session.claims.user_id, post.id))]
     pub async fn create(
         &self,

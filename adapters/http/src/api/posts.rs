@@ -80,7 +80,7 @@ problem_response!(GetProblem {
 
 problem_response!(WriteProblem {
     BadRequest = 400: "Invalid fields, each listed in `errors`, a field the server sets (such as `author_id`), or a malformed body.",
-    Unauthorized = 401: "Missing, invalid, expired or revoked access token.",
+    Unauthorized = 401: "Missing, invalid, expired or revoked access token, or an account that no longer exists.",
     Forbidden = 403: "The caller does not own this post.",
     NotFound = 404: "No post has this id.",
     PayloadTooLarge = 413: "The body is larger than 1 MiB.",

@@ -69,6 +69,7 @@ problem_response!(ProfileProblem {
     NotFound = 404: "The account no longer exists.",
     Conflict = 409: "The username or email is not available.",
     PayloadTooLarge = 413: "The body is larger than 1 MiB.",
+    TooManyRequests = 429: "More than 10 profile changes in an hour; see Retry-After.",
     ServiceUnavailable = 503: "A dependency is unavailable; see Retry-After.",
 });
 
@@ -84,6 +85,7 @@ problem_response!(PasswordProblem {
     Unauthorized = 401: "Missing, invalid, expired or revoked access token.",
     NotFound = 404: "The account no longer exists.",
     PayloadTooLarge = 413: "The body is larger than 1 MiB.",
+    TooManyRequests = 429: "More than 5 password change attempts in 15 minutes; see Retry-After.",
     ServiceUnavailable = 503: "The server is busy; see Retry-After.",
 });
 
