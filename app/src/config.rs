@@ -13,11 +13,23 @@ use serde::Deserialize;
 pub(crate) mod filtering;
 mod shared_state;
 
-/// Where the service runs: `production` turns on the start-up checks.
+/// Where the service runs. It is logged at start-up; `production` is meant to turn on
+/// deployment checks before serving.
+// NOTE: no check depends on the environment yet, so `production` behaves as `development`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Environment {
     Development,
     Production,
+}
+
+impl Environment {
+    /// Returns the configured spelling.
+    pub(crate) fn as_str(&self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Production => "production",
+        }
+    }
 }
 
 /// Argon2id cost parameters.
@@ -79,13 +91,13 @@ pub(crate) enum ConfigError {
         problem: String,
         expected: &'static str,
     },
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}")]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("invalid config file {path}: {source}")]
+    #[error("invalid config file {path}")]
     Parse {
         path: PathBuf,
         #[source]
@@ -591,11 +603,12 @@ mod tests {
         let path = dir.path().join("rampart.toml");
         std::fs::write(&path, "lisen = \"127.0.0.1:9000\"\n").unwrap();
 
-        let error = Config::from_sources(Some(&path), &|_| None)
-            .unwrap_err()
-            .to_string();
+        let error = Config::from_sources(Some(&path), &|_| None).unwrap_err();
 
-        assert!(error.contains("lisen"), "{error}");
+        // The parser's message, with the unknown key, is the source; the top line names the file.
+        let source = std::error::Error::source(&error).unwrap().to_string();
+        assert!(error.to_string().contains("rampart.toml"), "{error}");
+        assert!(source.contains("lisen"), "{source}");
     }
 
     #[test]

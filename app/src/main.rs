@@ -19,7 +19,12 @@ use clap::{Parser, Subcommand};
 
 /// Rampart: a hardened REST API service.
 #[derive(Debug, Parser)]
-#[command(name = "rampart", version, about)]
+#[command(
+    name = "rampart",
+    version,
+    about = "Rampart, a hardened REST API service",
+    after_help = "Configuration comes from a TOML file (--config) and RAMPART_* environment variables, which win; the README lists every key."
+)]
 struct Cli {
     /// TOML configuration file; `RAMPART_*` variables override its values.
     #[arg(long, global = true, env = "RAMPART_CONFIG")]

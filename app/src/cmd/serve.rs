@@ -1,5 +1,6 @@
 //! `rampart serve`: run the HTTP service until SIGINT or SIGTERM.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -12,6 +13,10 @@ use crate::config::{Config, TlsSettings};
 use crate::telemetry;
 use crate::wiring;
 
+/// How long a connection may stay silent, between requests or in the middle of one, before it is
+/// closed: slow clients that stop sending cannot hold connections open.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// How long in-flight requests get to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -22,9 +27,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
     let _guards = telemetry::init(&config.log_dir)?;
     tracing::info!(
-        env = ?config.env,
+        env = config.env.as_str(),
         listen = %config.listen,
-        password.policy = ?config.password_policy,
+        password.policy = config.password_policy.as_str(),
         trusted_proxies = config.trusted_proxies.len(),
         cors.allowed_origins = config.cors_allowed_origins.len(),
         "configuration loaded"
@@ -56,9 +61,13 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
         let _ = receiver.wait_for(|stop| *stop).await;
     };
 
+    // Bind every listener before serving, so a taken port or a bad certificate stops start-up
+    // with an error that names the setting, and "listening" is only logged once it is true.
     let Some(tls) = &config.tls else {
+        let acceptor = bind(TcpListener::bind(config.listen), "listen", config.listen).await?;
         tracing::info!(listen = %config.listen, "rampart listening over plain HTTP");
-        Server::new(TcpListener::bind(config.listen))
+        Server::new_with_acceptor(acceptor)
+            .idle_timeout(IDLE_TIMEOUT)
             .run_with_graceful_shutdown(app, stopped(stop_receiver.clone()), Some(SHUTDOWN_GRACE))
             .await
             .with_context(|| format!("serving on {}", config.listen))?;
@@ -68,19 +77,29 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
     };
 
     let rustls = tls_config(tls)?;
-    let https = Server::new(TcpListener::bind(config.listen).rustls(rustls))
-        .run_with_graceful_shutdown(app, stopped(stop_receiver.clone()), Some(SHUTDOWN_GRACE));
+    let acceptor = bind(
+        TcpListener::bind(config.listen).rustls(rustls),
+        "listen",
+        config.listen,
+    )
+    .await?;
     tracing::info!(listen = %config.listen, "rampart listening over HTTPS");
+    let https = Server::new_with_acceptor(acceptor)
+        .idle_timeout(IDLE_TIMEOUT)
+        .run_with_graceful_shutdown(app, stopped(stop_receiver.clone()), Some(SHUTDOWN_GRACE));
     match tls.plain_listen {
         Some(plain) => {
             let redirect =
                 build_https_redirect(config.listen.port(), config.trusted_proxies.clone());
-            let http = Server::new(TcpListener::bind(plain)).run_with_graceful_shutdown(
-                redirect,
-                stopped(stop_receiver.clone()),
-                Some(SHUTDOWN_GRACE),
-            );
+            let acceptor = bind(TcpListener::bind(plain), "tls.plain_listen", plain).await?;
             tracing::info!(listen = %plain, "plain HTTP listener redirecting to HTTPS");
+            let http = Server::new_with_acceptor(acceptor)
+                .idle_timeout(IDLE_TIMEOUT)
+                .run_with_graceful_shutdown(
+                    redirect,
+                    stopped(stop_receiver.clone()),
+                    Some(SHUTDOWN_GRACE),
+                );
             let (https, http) = tokio::join!(https, http);
             https.with_context(|| format!("serving HTTPS on {}", config.listen))?;
             http.with_context(|| format!("serving plain HTTP on {plain}"))?;
@@ -92,6 +111,23 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
     signal_task.abort();
     tracing::info!("rampart stopped");
     Ok(())
+}
+
+/// Binds a listener, logging a failure with the setting to change.
+async fn bind<L: Listener>(
+    listener: L,
+    key: &str,
+    address: SocketAddr,
+) -> anyhow::Result<L::Acceptor> {
+    match listener.into_acceptor().await {
+        Ok(acceptor) => Ok(acceptor),
+        Err(error) => {
+            tracing::error!(listen = %address, setting = key, error = %error, "cannot listen");
+            Err(anyhow::Error::new(error).context(format!(
+                "cannot listen on {address}: choose another address in `{key}`"
+            )))
+        }
+    }
 }
 
 /// Reads the PEM certificate chain and key into poem's rustls settings (TLS 1.2 and 1.3 only).
