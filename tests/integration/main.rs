@@ -15,6 +15,7 @@ mod openapi;
 mod redis_outage;
 mod security_headers;
 mod shared_redis;
+mod strict_bodies;
 mod throttle;
 mod tokens;
 mod transport;

@@ -14,6 +14,7 @@ mod redirect;
 mod routes;
 pub mod security;
 pub mod state;
+mod strict;
 
 pub use middleware::RequestLimits;
 pub use redirect::build_https_redirect;

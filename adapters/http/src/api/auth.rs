@@ -1,7 +1,6 @@
 //! Registration, login, refresh and logout.
 
 use poem_openapi::payload::Json;
-use poem_openapi::types::Password as PasswordField;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use rampart_domain::password::Password;
 use rampart_ports::usecases::{LoginRequest, RegisterRequest, RequestContext};
@@ -12,33 +11,34 @@ use crate::problem::ProblemResponse;
 use crate::problem_response;
 use crate::security::BearerAuth;
 use crate::state::HttpState;
+use crate::strict::{StrictString, fields};
 
 /// A new account.
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 struct RegisterBody {
     /// 3 to 32 characters of `a-z 0-9 _ . -`, compared case-insensitively.
-    username: String,
-    email: String,
+    username: StrictString<fields::Username>,
+    email: StrictString<fields::Email>,
     /// At least 12 characters with an uppercase letter, a digit and a special character (the
     /// `classic` policy), not a common password and not close to the username or email.
-    password: PasswordField,
+    password: StrictString<fields::Password>,
 }
 
 /// Credentials: the username or the email, and the password.
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 struct LoginBody {
-    /// Username or email.
-    username: String,
-    password: PasswordField,
+    /// Username or email, at most 254 bytes.
+    username: StrictString<fields::Username>,
+    password: StrictString<fields::Password>,
 }
 
 /// A refresh token to rotate.
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 struct RefreshBody {
-    refresh_token: String,
+    refresh_token: StrictString<fields::RefreshToken>,
 }
 
 #[derive(ApiResponse)]
@@ -104,8 +104,8 @@ impl AuthApi {
         body: Json<RegisterBody>,
     ) -> Result<RegisterResponse, RegisterProblem> {
         let request = RegisterRequest {
-            username: body.0.username,
-            email: body.0.email,
+            username: body.0.username.into_inner(),
+            email: body.0.email.into_inner(),
             password: Password::new(body.0.password.as_str()),
         };
         let user = state
@@ -125,7 +125,7 @@ impl AuthApi {
         body: Json<LoginBody>,
     ) -> Result<TokenResponse, LoginProblem> {
         let request = LoginRequest {
-            username: body.0.username,
+            username: body.0.username.into_inner(),
             password: Password::new(body.0.password.as_str()),
         };
         let pair = state
@@ -146,7 +146,7 @@ impl AuthApi {
     ) -> Result<TokenResponse, RefreshProblem> {
         let pair = state
             .auth
-            .refresh(&context, &body.0.refresh_token)
+            .refresh(&context, body.0.refresh_token.as_str())
             .await
             .map_err(ProblemResponse::from)?;
         Ok(TokenResponse::Ok(Json(pair.into())))

@@ -13,6 +13,7 @@ use crate::problem::ProblemResponse;
 use crate::problem_response;
 use crate::security::BearerAuth;
 use crate::state::HttpState;
+use crate::strict::{StrictString, fields};
 
 /// A category.
 #[derive(Object)]
@@ -37,8 +38,8 @@ impl From<Category> for CategoryBody {
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 struct CategoryInput {
-    /// Plain text, 1 to 64 characters, unique regardless of case.
-    name: String,
+    /// Plain text, 1 to 64 characters with a visible one, unique regardless of case.
+    name: StrictString<fields::Name>,
 }
 
 #[derive(ApiResponse)]
@@ -108,7 +109,7 @@ impl CategoriesApi {
     ) -> Result<CategoryResponse, WriteProblem> {
         let category = state
             .categories
-            .create(&context, &auth.0, &body.0.name)
+            .create(&context, &auth.0, body.0.name.as_str())
             .await
             .map_err(ProblemResponse::from)?;
         Ok(CategoryResponse::Created(Json(category.into())))
@@ -126,7 +127,12 @@ impl CategoriesApi {
     ) -> Result<CategoryResponse, WriteProblem> {
         let category = state
             .categories
-            .rename(&context, &auth.0, CategoryId::from_uuid(id.0), &body.0.name)
+            .rename(
+                &context,
+                &auth.0,
+                CategoryId::from_uuid(id.0),
+                body.0.name.as_str(),
+            )
             .await
             .map_err(ProblemResponse::from)?;
         Ok(CategoryResponse::Ok(Json(category.into())))

@@ -15,26 +15,28 @@ use crate::problem::ProblemResponse;
 use crate::problem_response;
 use crate::security::BearerAuth;
 use crate::state::HttpState;
+use crate::strict::{FieldName, StrictString, fields};
 
 /// A new post. The author is the caller: `author_id` is set by the server and rejected here.
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 struct CreatePostBody {
-    /// Plain text, 1 to 200 characters.
-    title: String,
+    /// Plain text, 1 to 200 characters with a visible one, without bidirectional controls.
+    title: StrictString<fields::Title>,
     /// HTML, at most 100,000 bytes; tags, attributes and URL schemes outside the allowlist are
     /// removed, not rejected.
-    body: String,
+    body: StrictString<fields::Body>,
     category_id: Option<Uuid>,
     image_id: Option<Uuid>,
 }
 
 /// Post fields to change; absent fields stay as they are, `null` clears a category or image.
+/// A title or body cannot be cleared, so `null` there is rejected.
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 struct PatchPostBody {
-    title: Option<String>,
-    body: Option<String>,
+    title: MaybeUndefined<StrictString<fields::Title>>,
+    body: MaybeUndefined<StrictString<fields::Body>>,
     category_id: MaybeUndefined<Uuid>,
     image_id: MaybeUndefined<Uuid>,
 }
@@ -143,8 +145,8 @@ impl PostsApi {
         body: Json<CreatePostBody>,
     ) -> Result<PostResponse, WriteProblem> {
         let new = NewPost {
-            title: body.0.title,
-            body: body.0.body,
+            title: body.0.title.into_inner(),
+            body: body.0.body.into_inner(),
             category_id: body.0.category_id,
             image_id: body.0.image_id,
         };
@@ -182,8 +184,8 @@ impl PostsApi {
         body: Json<PatchPostBody>,
     ) -> Result<PostResponse, WriteProblem> {
         let change = PostChange {
-            title: body.0.title,
-            body: body.0.body,
+            title: required(body.0.title).map_err(ProblemResponse::from)?,
+            body: required(body.0.body).map_err(ProblemResponse::from)?,
             category_id: maybe(body.0.category_id),
             image_id: maybe(body.0.image_id),
         };
@@ -210,6 +212,21 @@ impl PostsApi {
             .await
             .map_err(ProblemResponse::from)?;
         Ok(DeleteResponse::NoContent)
+    }
+}
+
+/// Turns an absent field into "leave as it is" and rejects `null` for a field that cannot be
+/// cleared.
+fn required<F: FieldName>(
+    value: MaybeUndefined<StrictString<F>>,
+) -> Result<Option<String>, PostError> {
+    match value {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Err(PostError::Invalid(FieldErrors::single(
+            F::NAME,
+            "must be a string; leave the field out to keep its value",
+        ))),
+        MaybeUndefined::Value(text) => Ok(Some(text.into_inner())),
     }
 }
 

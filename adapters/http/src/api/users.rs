@@ -1,7 +1,6 @@
 //! The caller's own account: profile, password, export and erasure.
 
 use poem_openapi::payload::Json;
-use poem_openapi::types::Password as PasswordField;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use rampart_domain::password::Password;
 use rampart_ports::usecases::{ProfileChange, RequestContext};
@@ -14,21 +13,22 @@ use crate::problem::ProblemResponse;
 use crate::problem_response;
 use crate::security::BearerAuth;
 use crate::state::HttpState;
+use crate::strict::{StrictString, fields};
 
 /// Profile fields to change; absent fields stay as they are. The role cannot be changed here.
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 struct ProfilePatch {
-    username: Option<String>,
-    email: Option<String>,
+    username: Option<StrictString<fields::Username>>,
+    email: Option<StrictString<fields::Email>>,
 }
 
 /// A password change.
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 struct PasswordChange {
-    current_password: PasswordField,
-    new_password: PasswordField,
+    current_password: StrictString<fields::CurrentPassword>,
+    new_password: StrictString<fields::NewPassword>,
 }
 
 /// One login session: a refresh token family.
@@ -126,8 +126,8 @@ impl UsersApi {
         body: Json<ProfilePatch>,
     ) -> Result<UserResponse, ProfileProblem> {
         let change = ProfileChange {
-            username: body.0.username,
-            email: body.0.email,
+            username: body.0.username.map(StrictString::into_inner),
+            email: body.0.email.map(StrictString::into_inner),
         };
         let user = state
             .accounts

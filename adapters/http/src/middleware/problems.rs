@@ -14,6 +14,7 @@ use poem_openapi::error::{
 };
 
 use crate::problem::{ProblemKind, ProblemResponse};
+use crate::strict::field_error;
 
 /// Turns every error into problem details and adds `WWW-Authenticate: Bearer` to every 401.
 ///
@@ -132,8 +133,17 @@ fn problem_for(error: &poem::Error) -> ProblemResponse {
 }
 
 /// Builds the 400 for a body poem-openapi could not parse. A field the schema does not have,
-/// such as `author_id`, is named in `errors`.
+/// such as `author_id`, and a string field holding another JSON type are named in `errors`.
 fn malformed_body(reason: &str) -> ProblemResponse {
+    if let Some((field, problem)) = field_error(reason) {
+        let mut errors = BTreeMap::new();
+        errors.insert(field.clone(), vec![problem]);
+        return ProblemResponse::new(
+            ProblemKind::Validation,
+            format!("The field `{field}` is invalid; see `errors`, fix it and retry."),
+        )
+        .with_errors(errors);
+    }
     let unknown_field = reason
         .split("unknown field `")
         .nth(1)
@@ -173,6 +183,21 @@ mod tests {
 
         assert_eq!(problem.status, StatusCode::BAD_REQUEST);
         assert!(problem.body.errors.unwrap().contains_key("author_id"));
+    }
+
+    #[test]
+    fn number_for_string_names_field() {
+        let problem = malformed_body(
+            "failed to parse \"string\": request field `title` must be a string, not a number. \
+             (occurred while parsing \"CreatePostBody\")",
+        );
+
+        assert_eq!(problem.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            problem.body.problem_type,
+            "urn:rampart:problem:validation-error"
+        );
+        assert!(problem.body.errors.unwrap().contains_key("title"));
     }
 
     #[test]
