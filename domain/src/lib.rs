@@ -9,6 +9,7 @@ pub mod blocking;
 pub mod category;
 pub mod common_passwords;
 pub mod cors;
+pub mod csrf;
 pub mod event;
 pub mod inspection;
 pub mod lockout;
