@@ -12,6 +12,7 @@
     reason = "test harness: a failed setup should stop the test with its message"
 )]
 
+pub mod postgres;
 pub mod redis;
 
 use std::io::Write;
