@@ -1,5 +1,6 @@
 //! The stores of the counters and lists every instance must share: revocations, login attempts
-//! and rate limits, in Redis when `redis.url` is set and in process otherwise.
+//! and rate limits, in Redis when `redis.url` is set. Otherwise revocations go to the SQLite
+//! database, so that they outlive a restart, and the counters stay in process.
 
 use std::sync::Arc;
 
@@ -23,14 +24,36 @@ pub(crate) struct SharedStores {
 ///
 /// With Redis, revocations and login attempts use it alone, so they fail closed while it is
 /// down. Rate limits fall back to in-process counts ([`rampart_memory::FallbackRateLimits`]).
+/// Without Redis, revocations go to `sqlite`, the migrated database of the service, or stay in
+/// process when the database is not SQLite.
 ///
 /// # Errors
 /// When the Redis settings cannot be used.
-pub(crate) fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<SharedStores> {
+pub(crate) fn build(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    sqlite: Option<rampart_sqlite::SqliteStores>,
+) -> anyhow::Result<SharedStores> {
     let Some(settings) = &config.redis else {
-        tracing::info!("shared counters and revocations are kept in process (redis.url unset)");
+        let revocations: Arc<dyn RevocationStore> = match sqlite {
+            Some(stores) => {
+                tracing::info!(
+                    "revocations are kept in the SQLite database and counters in process \
+                     (redis.url unset)"
+                );
+                Arc::new(rampart_sqlite::SqliteRevocations::new(stores, clock))
+            }
+            None => {
+                // NOTE: on PostgreSQL without Redis, revocations are lost on restart.
+                tracing::warn!(
+                    "revocations and counters are kept in process and lost on restart \
+                     (redis.url unset and the database is not SQLite)"
+                );
+                Arc::new(rampart_memory::MemoryRevocations::default())
+            }
+        };
         return Ok(SharedStores {
-            revocations: Arc::new(rampart_memory::MemoryRevocations::default()),
+            revocations,
             login_attempts: Arc::new(rampart_memory::MemoryLoginAttempts::default()),
             rate_limits: Arc::new(rampart_memory::MemoryRateLimits::default()),
         });
@@ -53,7 +76,7 @@ pub(crate) fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Sh
 }
 
 /// Checks the revocation store by looking up ids that were never issued: with Redis, one round
-/// trip that reads two absent keys, and with the in-process store, a lookup that cannot fail.
+/// trip that reads two absent keys, and with SQLite, one indexed read.
 pub(crate) struct RevocationProbe {
     pub(crate) revocations: Arc<dyn RevocationStore>,
     pub(crate) clock: Arc<dyn Clock>,

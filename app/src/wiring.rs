@@ -57,6 +57,7 @@ impl Database {
 /// When the key directory or the hasher cannot be set up.
 pub(crate) fn build_deps(config: &Config, database: Database) -> anyhow::Result<Deps> {
     let clock = Arc::new(SystemClock);
+    let sqlite = Some(database.stores.clone());
     let stores = Arc::new(database.stores);
 
     let key_dir = rampart_token::KeyDir::new(config.data_dir.join("keys"));
@@ -73,7 +74,7 @@ pub(crate) fn build_deps(config: &Config, database: Database) -> anyhow::Result<
     })
     .context("setting up argon2 (check the password.argon2_* settings)")?;
 
-    let shared = crate::shared_state::build(config, clock.clone())?;
+    let shared = crate::shared_state::build(config, clock.clone(), sqlite)?;
 
     Ok(Deps {
         users: stores.clone(),

@@ -1,6 +1,7 @@
 #![cfg(test)]
 //! End-to-end tests: each starts the real `rampart` binary and talks to it over HTTP.
 
+mod account_deletion;
 mod account_limits;
 mod attack_corpus;
 mod bad_input;

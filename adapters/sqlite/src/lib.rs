@@ -4,7 +4,8 @@
 //! [`PostRepository`](rampart_ports::PostRepository),
 //! [`CategoryRepository`](rampart_ports::CategoryRepository) and
 //! [`RefreshFamilyStore`](rampart_ports::RefreshFamilyStore) on one database file through
-//! diesel, with a bb8 pool of diesel-async [`SyncConnectionWrapper`]s.
+//! diesel, with a bb8 pool of diesel-async [`SyncConnectionWrapper`]s. [`SqliteRevocations`]
+//! keeps the revocation list in the same file, for a single instance without Redis.
 //!
 //! Each store call runs as one closure of synchronous diesel code on one of tokio's blocking
 //! threads ([`SyncConnectionWrapper::spawn_blocking`]). A multi-step change runs inside that
@@ -31,6 +32,7 @@ mod families;
 mod file;
 mod pool;
 mod posts;
+mod revocations;
 mod schema;
 mod users;
 mod values;
@@ -45,6 +47,7 @@ use rampart_ports::StoreError;
 pub use crate::error::SqliteError;
 use crate::error::{connect_error, pool_error, store_error};
 use crate::pool::Connection;
+pub use crate::revocations::SqliteRevocations;
 
 /// The migrations in this crate's `migrations/` folder, compiled into the binary.
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");

@@ -52,3 +52,11 @@ diesel::joinable!(posts -> categories (category_id));
 diesel::joinable!(refresh_families -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(users, categories, posts, refresh_families);
+
+diesel::table! {
+    revocations (kind, id) {
+        kind -> Text,
+        id -> Text,
+        until_us -> BigInt,
+    }
+}

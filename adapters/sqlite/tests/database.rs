@@ -62,10 +62,14 @@ async fn migrations_run_only_once() {
         .await
         .unwrap();
 
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .count();
+
     let first = stores.run_migrations().await.unwrap();
     let second = stores.run_migrations().await.unwrap();
 
-    assert_eq!(first, 1);
+    assert_eq!(first, migrations);
     assert_eq!(second, 0);
 }
 
