@@ -1,8 +1,9 @@
 //! In-process stores for Rampart.
 //!
-//! [`MemoryRevocations`], [`MemoryLoginAttempts`], [`MemoryRateLimits`] and [`MemoryIpBlocks`] are
-//! the embedded default of a single instance: their state is lost on restart, which costs at most
-//! one access token lifetime of revocations and one window of counters. [`MemoryRepositories`]
+//! [`MemoryLoginAttempts`], [`MemoryRateLimits`] and [`MemoryIpBlocks`] are the embedded default
+//! of a single instance, and [`MemoryRevocations`] is on PostgreSQL without Redis (SQLite keeps
+//! revocations in its file). Their state is lost on restart, which costs at most one access token
+//! lifetime of revocations and one window of counters. [`MemoryRepositories`]
 //! keeps users, posts, categories and refresh families for use-case tests and demos; it has no
 //! persistence.
 //!
