@@ -20,6 +20,14 @@ for entry in "${REQUIRED[@]}"; do
   fi
 done
 
+# The PostgreSQL server binaries sit in a directory named after the major version. A
+# DATABASE_URL of a running server replaces them (its tests still call psql, from the package).
+if [ -z "${DATABASE_URL:-}" ] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  missing+=("postgresql")
+elif ! command -v psql >/dev/null; then
+  missing+=("postgresql-client")
+fi
+
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "test dependencies present"
   exit 0

@@ -10,8 +10,11 @@ use rampart_domain::network::Cidr;
 use rampart_domain::password::PasswordPolicy;
 use serde::Deserialize;
 
+mod database;
 pub(crate) mod filtering;
 mod shared_state;
+
+pub(crate) use database::PostgresConfig;
 
 /// Where the service runs. It is logged at start-up; `production` is meant to turn on
 /// deployment checks before serving.
@@ -72,6 +75,8 @@ pub(crate) struct Config {
     pub(crate) hash_queue: usize,
     /// Connections in the database pool.
     pub(crate) database_pool_size: u32,
+    /// PostgreSQL settings when `database.url` is a `postgres:` URL; `None` for SQLite.
+    pub(crate) postgres: Option<database::PostgresConfig>,
     /// Redis for the shared counters and lists; `None` keeps them in process.
     pub(crate) redis: Option<rampart_redis::RedisSettings>,
     /// The per-IP, anonymous and authenticated request limits.
@@ -137,6 +142,11 @@ struct FileConfig {
 struct FileDatabase {
     url: Option<String>,
     pool_size: Option<u32>,
+    migration_url: Option<String>,
+    allow_insecure: Option<bool>,
+    acquire_timeout_ms: Option<u64>,
+    statement_timeout_ms: Option<u64>,
+    max_lifetime_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -298,23 +308,46 @@ impl Config {
                 .unwrap_or_else(|| "logs".to_owned()),
         );
 
-        let database_setting = setting("database.url", "RAMPART_DATABASE_URL", parsed.database.url);
-        let database_url = match database_setting.value.as_deref().map(str::trim) {
-            None => format!("sqlite://{}", data_dir.join("rampart.db").display()),
-            Some(url) if url.starts_with("sqlite:") => url.to_owned(),
-            Some(_) => {
-                return Err(database_setting.invalid(
-                    "unsupported scheme",
-                    "a URL such as sqlite://data/rampart.db",
-                ));
-            }
-        };
-        let database_pool_size = setting(
-            "database.pool_size",
-            "RAMPART_DATABASE_POOL_SIZE",
-            parsed.database.pool_size.map(|n| n.to_string()),
-        )
-        .parse_number(8u32, 1, "a whole number of connections, 1 or more")?;
+        let number = |n: Option<u64>| n.map(|n| n.to_string());
+        let database = database::parse_database(
+            database::DatabaseKeys {
+                url: setting("database.url", "RAMPART_DATABASE_URL", parsed.database.url),
+                migration_url: setting(
+                    "database.migration_url",
+                    "RAMPART_DATABASE_MIGRATION_URL",
+                    parsed.database.migration_url,
+                ),
+                pool_size: setting(
+                    "database.pool_size",
+                    "RAMPART_DATABASE_POOL_SIZE",
+                    parsed.database.pool_size.map(|n| n.to_string()),
+                ),
+                allow_insecure: setting(
+                    "database.allow_insecure",
+                    "RAMPART_DATABASE_ALLOW_INSECURE",
+                    parsed.database.allow_insecure.map(|b| b.to_string()),
+                ),
+                acquire_timeout_ms: setting(
+                    "database.acquire_timeout_ms",
+                    "RAMPART_DATABASE_ACQUIRE_TIMEOUT_MS",
+                    number(parsed.database.acquire_timeout_ms),
+                ),
+                statement_timeout_ms: setting(
+                    "database.statement_timeout_ms",
+                    "RAMPART_DATABASE_STATEMENT_TIMEOUT_MS",
+                    number(parsed.database.statement_timeout_ms),
+                ),
+                max_lifetime_seconds: setting(
+                    "database.max_lifetime_seconds",
+                    "RAMPART_DATABASE_MAX_LIFETIME_SECONDS",
+                    number(parsed.database.max_lifetime_seconds),
+                ),
+            },
+            environment,
+            &data_dir,
+        )?;
+        let database_url = database.url;
+        let database_pool_size = database.pool_size;
 
         let number = |n: Option<u32>| n.map(|n| n.to_string());
         let redis = shared_state::parse_redis(
@@ -469,6 +502,7 @@ impl Config {
             argon2,
             hash_queue,
             database_pool_size,
+            postgres: database.postgres,
             redis,
             request_limits,
             filtering,
@@ -653,14 +687,5 @@ mod tests {
         assert_eq!(tls.cert, PathBuf::from("cert.pem"));
         assert_eq!(tls.plain_listen.unwrap().port(), 8080);
         assert_eq!(config.trusted_proxies.len(), 2);
-    }
-
-    #[test]
-    fn postgres_url_is_not_supported_yet() {
-        let error = load(&[("RAMPART_DATABASE_URL", "postgres://x@localhost/db")])
-            .unwrap_err()
-            .to_string();
-
-        assert!(error.contains("database.url"), "{error}");
     }
 }

@@ -6,6 +6,7 @@
 mod clock;
 mod cmd;
 mod config;
+mod database;
 mod events;
 mod guard;
 mod shared_state;

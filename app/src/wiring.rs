@@ -19,37 +19,7 @@ use crate::events::TracingEventSink;
 const TOKEN_ISSUER: &str = "rampart";
 const TOKEN_AUDIENCE: &str = "rampart-api";
 
-/// The database named by `database.url`, opened but not migrated.
-pub(crate) struct Database {
-    stores: rampart_sqlite::SqliteStores,
-}
-
-impl Database {
-    /// Opens the configured database, creating the SQLite file if it is missing.
-    ///
-    /// # Errors
-    /// When the URL is not a `sqlite:` URL or the file cannot be opened.
-    pub(crate) async fn open(config: &Config) -> anyhow::Result<Self> {
-        let path = config
-            .sqlite_path()
-            .context("database.url is not a sqlite: URL")?;
-        let stores = rampart_sqlite::SqliteStores::connect(&path, config.database_pool_size)
-            .await
-            .with_context(|| format!("opening database {}", path.display()))?;
-        Ok(Self { stores })
-    }
-
-    /// Applies pending migrations and returns how many ran.
-    ///
-    /// # Errors
-    /// When a migration fails.
-    pub(crate) async fn migrate(&self) -> anyhow::Result<usize> {
-        self.stores
-            .run_migrations()
-            .await
-            .context("running migrations")
-    }
-}
+pub(crate) use crate::database::Database;
 
 /// Builds every port from the configuration, on an opened database.
 ///
@@ -57,8 +27,11 @@ impl Database {
 /// When the key directory or the hasher cannot be set up.
 pub(crate) fn build_deps(config: &Config, database: Database) -> anyhow::Result<Deps> {
     let clock = Arc::new(SystemClock);
-    let sqlite = Some(database.stores.clone());
-    let stores = Arc::new(database.stores);
+    let sqlite = match &database {
+        Database::Sqlite(stores) => Some(stores.clone()),
+        Database::Postgres(_) => None,
+    };
+    let stores = database.into_repositories();
 
     let key_dir = rampart_token::KeyDir::new(config.data_dir.join("keys"));
     let keys = key_dir

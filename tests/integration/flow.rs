@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use rampart_tests::postgres::Backend;
 use rampart_tests::{TestServer, text};
 use serde_json::{Value, json};
 
@@ -43,7 +44,16 @@ async fn weak_password_lists_every_rule() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn posts_permissions_and_restart() {
-    let mut server = TestServer::start(&[]).await;
+    posts_permissions_and_restart_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn posts_permissions_and_restart_on_postgres() {
+    posts_permissions_and_restart_on(Backend::Postgres).await;
+}
+
+async fn posts_permissions_and_restart_on(backend: Backend) {
+    let mut server = TestServer::start_on(backend, &[]).await;
     let client = server.client();
     server.register(&client, "alice", ALICE_PASSWORD).await;
     server.register(&client, "bob", BOB_PASSWORD).await;

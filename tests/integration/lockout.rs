@@ -3,6 +3,7 @@
 use std::net::Ipv4Addr;
 
 use rampart_tests::TestServer;
+use rampart_tests::postgres::Backend;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "Violet-Harbor-87";
@@ -24,7 +25,16 @@ async fn attempt(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sixth_failure_locks_pair_only() {
-    let server = TestServer::start(&[]).await;
+    sixth_failure_locks_pair_only_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sixth_failure_locks_pair_only_on_postgres() {
+    sixth_failure_locks_pair_only_on(Backend::Postgres).await;
+}
+
+async fn sixth_failure_locks_pair_only_on(backend: Backend) {
+    let server = TestServer::start_on(backend, &[]).await;
     let attacker = server.client_from(Ipv4Addr::new(127, 0, 0, 1));
     let elsewhere = server.client_from(Ipv4Addr::new(127, 0, 0, 2));
     server.register(&attacker, "alice", PASSWORD).await;

@@ -13,6 +13,7 @@ mod lockout;
 mod login_logging;
 mod nginx;
 mod openapi;
+mod postgres;
 mod redis_outage;
 mod security_headers;
 mod shared_redis;

@@ -44,7 +44,7 @@ pub(crate) async fn run(config: Config, args: Args) -> anyhow::Result<()> {
     }
 
     let database = wiring::Database::open(&config).await?;
-    database.migrate().await?;
+    database.prepare_schema().await?;
     let deps = wiring::build_deps(&config, database)?;
     let user = User {
         id: UserId::from_uuid(Uuid::new_v4()),

@@ -35,8 +35,8 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
         "configuration loaded"
     );
     let database = wiring::Database::open(&config).await?;
-    let applied = database.migrate().await?;
-    tracing::info!(migrations.applied = applied, database = %redact_url(&config.database_url), "database ready");
+    let applied = database.prepare_schema().await?;
+    tracing::info!(migrations.applied = applied, database = %database.describe(), "database ready");
 
     let deps = wiring::build_deps(&config, database)?;
     let probes = wiring::readiness_probes(&deps);
@@ -161,16 +161,4 @@ async fn shutdown_signal() {
         _ = terminate => {}
     }
     tracing::info!("shutdown signal received");
-}
-
-/// Returns a database URL with any password replaced, for logs.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let scheme = url.get(..scheme_end).unwrap_or_default();
-            let host = url.get(at..).unwrap_or_default();
-            format!("{scheme}://<redacted>{host}")
-        }
-        _ => url.to_owned(),
-    }
 }
