@@ -97,7 +97,7 @@ async fn outage_answers_503_then_recovers() {
     let database = cluster.fresh_database();
     let server = start_on_database(
         &database,
-        &[("RAMPART_DATABASE_ACQUIRE_TIMEOUT_MS", "1000")],
+        &[("RAMPART_DATABASE_ACQUIRE_TIMEOUT_MS", "2000")],
     )
     .await;
     let client = server.client();
