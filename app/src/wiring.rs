@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use async_trait::async_trait;
 use rampart_domain::lockout::LockoutPolicy;
+use rampart_domain::upload_policy::UploadPolicy;
 use rampart_domain::user::UserId;
 use rampart_http::ReadinessProbe;
 use rampart_ports::usecases::Deps;
@@ -47,7 +48,15 @@ pub(crate) fn build_deps(config: &Config, database: Database) -> anyhow::Result<
     })
     .context("setting up argon2 (check the password.argon2_* settings)")?;
 
-    let shared = crate::shared_state::build(config, clock.clone(), sqlite)?;
+    let shared = crate::shared_state::build(config, clock.clone(), sqlite.clone())?;
+    let blobs = rampart_storage::FsBlobStore::open(config.data_dir.join("uploads"))
+        .context("opening the upload directory under data_dir")?;
+    let uploads: Arc<dyn rampart_ports::UploadRepository> = match sqlite {
+        Some(sqlite) => Arc::new(sqlite),
+        None => Arc::new(crate::no_uploads::NoUploads),
+    };
+    let uploads = crate::fault::upload_repository(uploads, config);
+    let decode_jobs = std::thread::available_parallelism().map_or(1, usize::from);
 
     Ok(Deps {
         users: stores.clone(),
@@ -57,6 +66,9 @@ pub(crate) fn build_deps(config: &Config, database: Database) -> anyhow::Result<
         revocations: shared.revocations,
         login_attempts: shared.login_attempts,
         rate_limits: shared.rate_limits,
+        uploads,
+        blobs: Arc::new(blobs),
+        images: Arc::new(rampart_sniff::ImageSniffer::new(decode_jobs)),
         hasher: Arc::new(hasher),
         tokens: Arc::new(tokens),
         sanitizer: Arc::new(rampart_html::AmmoniaSanitizer::new()),
@@ -64,6 +76,7 @@ pub(crate) fn build_deps(config: &Config, database: Database) -> anyhow::Result<
         events: Arc::new(TracingEventSink),
         password_policy: config.password_policy,
         lockout_policy: LockoutPolicy::default(),
+        upload_policy: UploadPolicy::default(),
     })
 }
 

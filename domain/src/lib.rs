@@ -1,5 +1,5 @@
-//! Rampart's domain: users, roles, posts, categories, the password, lockout, throttle and
-//! permission policies, and token claims.
+//! Rampart's domain: users, roles, posts, categories, uploads, the password, lockout, throttle,
+//! permission and upload policies, and token claims.
 //!
 //! Everything here is pure and synchronous. Nothing in this crate reads the clock, touches a file
 //! or a socket, or knows about HTTP, SQL or tokens on the wire: rules that depend on time take
@@ -11,6 +11,7 @@ pub mod common_passwords;
 pub mod cors;
 pub mod csrf;
 pub mod event;
+pub mod filename;
 pub mod inspection;
 pub mod lockout;
 pub mod network;
@@ -21,6 +22,8 @@ pub mod plain_text;
 pub mod post;
 pub mod throttle;
 pub mod token;
+pub mod upload;
+pub mod upload_policy;
 pub mod user;
 
 pub use time::{Duration, OffsetDateTime};

@@ -11,6 +11,7 @@ use rampart_domain::password::{Password, PasswordPolicy};
 use rampart_domain::permission::DenyReason;
 use rampart_domain::post::{Post, PostId, PostTitle, SafeHtml};
 use rampart_domain::token::{AccessClaims, FamilyId, RefreshClaims, RotationDecision, TokenId};
+use rampart_domain::upload_policy::UploadPolicy;
 use rampart_domain::user::{Email, PasswordHash, Role, User, UserId, Username};
 use rampart_ports::usecases::{
     Auth, Deps, LoginError, LoginRequest, PostChange, PostError, Posts, RefreshError,
@@ -33,6 +34,9 @@ struct Mocks {
     revocations: MockRevocationStore,
     login_attempts: MockLoginAttemptStore,
     rate_limits: MockRateLimitStore,
+    uploads: MockUploadRepository,
+    blobs: MockBlobStore,
+    images: MockImageInspector,
     hasher: MockPasswordHasher,
     tokens: MockTokenCodec,
     sanitizer: MockHtmlSanitizer,
@@ -51,6 +55,9 @@ impl Mocks {
             revocations: Arc::new(self.revocations),
             login_attempts: Arc::new(self.login_attempts),
             rate_limits: Arc::new(self.rate_limits),
+            uploads: Arc::new(self.uploads),
+            blobs: Arc::new(self.blobs),
+            images: Arc::new(self.images),
             hasher: Arc::new(self.hasher),
             tokens: Arc::new(self.tokens),
             sanitizer: Arc::new(self.sanitizer),
@@ -58,6 +65,7 @@ impl Mocks {
             events: Arc::new(self.events),
             password_policy: PasswordPolicy::Classic,
             lockout_policy: LockoutPolicy::default(),
+            upload_policy: UploadPolicy::default(),
         }
     }
 }

@@ -21,3 +21,6 @@ mod strict_bodies;
 mod throttle;
 mod tokens;
 mod transport;
+mod upload_attacks;
+mod upload_files;
+mod uploads;

@@ -44,6 +44,8 @@ async fn operations_declare_errors_and_security() {
         ("/api/v1/categories", "post"),
         ("/api/v1/categories/{id}", "patch"),
         ("/api/v1/categories/{id}", "delete"),
+        ("/api/v1/uploads", "post"),
+        ("/api/v1/uploads/{id}", "delete"),
     ];
     let paths = spec["paths"].as_object().unwrap();
     let mut operations = 0;

@@ -163,6 +163,16 @@ impl TestServer {
         self.spawn().await;
     }
 
+    /// Stops the server and starts it again on the same directories and port with the default
+    /// configuration plus `env`, in place of the variables it was started with.
+    pub async fn restart_with_env(&mut self, env: &[(&str, &str)]) {
+        self.env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        self.restart().await;
+    }
+
     /// Returns the data directory (database and keys).
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")

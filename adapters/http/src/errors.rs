@@ -10,7 +10,7 @@ use rampart_domain::permission::DenyReason;
 use rampart_ports::StoreError;
 use rampart_ports::usecases::{
     AccountError, AuthError, CategoryError, FieldErrors, LoginError, PostError, RefreshError,
-    RegisterError,
+    RegisterError, UploadError,
 };
 
 use crate::problem::{ProblemKind, ProblemResponse};
@@ -230,6 +230,37 @@ impl From<CategoryError> for ProblemResponse {
             ),
             CategoryError::Forbidden(reason) => forbidden(reason),
             CategoryError::Internal(_) => internal(&error),
+        }
+    }
+}
+
+impl From<UploadError> for ProblemResponse {
+    fn from(error: UploadError) -> Self {
+        match error {
+            UploadError::Rejected(rejection) => {
+                let kind = if rejection.is_too_large() {
+                    ProblemKind::PayloadTooLarge
+                } else {
+                    ProblemKind::UploadRejected
+                };
+                let message = rejection.to_string();
+                let mut errors = std::collections::BTreeMap::new();
+                errors.insert("file".to_owned(), vec![message.clone()]);
+                ProblemResponse::new(
+                    kind,
+                    format!(
+                        "The upload breaks the rule `{}`: {message}.",
+                        rejection.rule()
+                    ),
+                )
+                .with_errors(errors)
+                .with_rule(rejection.rule())
+            }
+            UploadError::NotFound => {
+                ProblemResponse::new(ProblemKind::NotFound, "No upload has this id.")
+            }
+            UploadError::Forbidden(reason) => forbidden(reason),
+            UploadError::Internal(_) => internal(&error),
         }
     }
 }

@@ -27,6 +27,9 @@ pub struct Problem {
     /// Messages per request field, for validation errors.
     #[oai(skip_serializing_if_is_none)]
     pub errors: Option<BTreeMap<String, Vec<String>>>,
+    /// The upload rule a rejected file breaks, such as `type-mismatch`.
+    #[oai(skip_serializing_if_is_none)]
+    pub rule: Option<String>,
 }
 
 /// The kinds of error Rampart returns, each with its status, slug and title.
@@ -36,6 +39,8 @@ pub enum ProblemKind {
     Validation,
     /// 400: the body is not valid JSON or does not match the schema.
     MalformedRequest,
+    /// 400: an uploaded file breaks a rule of the upload policy, named in `rule`.
+    UploadRejected,
     /// 400: a request value carries an SQL injection, XSS or path traversal pattern.
     AttackDetected,
     /// 401: missing, invalid or expired credentials.
@@ -78,7 +83,9 @@ impl ProblemKind {
     /// Returns the HTTP status of this kind.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Validation | Self::MalformedRequest => StatusCode::BAD_REQUEST,
+            Self::Validation | Self::MalformedRequest | Self::UploadRejected => {
+                StatusCode::BAD_REQUEST
+            }
             Self::Unauthorized | Self::TokenRevoked | Self::RefreshTokenSuperseded => {
                 StatusCode::UNAUTHORIZED
             }
@@ -101,6 +108,7 @@ impl ProblemKind {
         match self {
             Self::Validation => "validation-error",
             Self::MalformedRequest => "malformed-request",
+            Self::UploadRejected => "upload-rejected",
             Self::Unauthorized => "unauthorized",
             Self::TokenRevoked => "token-revoked",
             Self::RefreshTokenSuperseded => "refresh-token-superseded",
@@ -127,6 +135,7 @@ impl ProblemKind {
         match self {
             Self::Validation => "Invalid request fields",
             Self::MalformedRequest => "Malformed request",
+            Self::UploadRejected => "Upload rejected",
             Self::Unauthorized => "Authentication required",
             Self::TokenRevoked => "Token revoked",
             Self::RefreshTokenSuperseded => "Refresh token superseded",
@@ -170,6 +179,7 @@ impl ProblemResponse {
                 status: kind.status().as_u16(),
                 detail: detail.into(),
                 errors: None,
+                rule: None,
             },
             retry_after: None,
         }
@@ -178,6 +188,12 @@ impl ProblemResponse {
     /// Adds the messages per field.
     pub fn with_errors(mut self, errors: BTreeMap<String, Vec<String>>) -> Self {
         self.body.errors = Some(errors);
+        self
+    }
+
+    /// Names the upload rule a rejected file breaks.
+    pub fn with_rule(mut self, rule: &str) -> Self {
+        self.body.rule = Some(rule.to_owned());
         self
     }
 

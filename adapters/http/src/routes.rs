@@ -9,14 +9,21 @@ use poem_openapi::OpenApiService;
 use rampart_domain::cors::CorsPolicy;
 use rampart_domain::network::Cidr;
 
-use crate::api::{AuthApi, CategoriesApi, HealthApi, PostsApi, UsersApi};
+use crate::api::{AuthApi, CategoriesApi, HealthApi, PostsApi, UPLOAD_ROUTE, UploadsApi, UsersApi};
 use crate::middleware::{
     Blocking, BodyLimit, Cors, JSON_BODY_MAX, RequestContextLayer, RequestLimits, RequestThrottle,
     RequestValidation, SecurityHeaders, catch_panic, errors_to_problems,
 };
 use crate::state::HttpState;
 
-type Apis = (HealthApi, AuthApi, UsersApi, PostsApi, CategoriesApi);
+type Apis = (
+    HealthApi,
+    AuthApi,
+    UsersApi,
+    PostsApi,
+    CategoriesApi,
+    UploadsApi,
+);
 
 /// Settings of the HTTP adapter.
 #[derive(Debug, Clone)]
@@ -48,7 +55,14 @@ impl Default for HttpOptions {
 
 fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (HealthApi, AuthApi, UsersApi, PostsApi, CategoriesApi),
+        (
+            HealthApi,
+            AuthApi,
+            UsersApi,
+            PostsApi,
+            CategoriesApi,
+            UploadsApi,
+        ),
         "Rampart",
         env!("CARGO_PKG_VERSION"),
     )
@@ -91,6 +105,8 @@ pub fn build_app(state: HttpState, options: HttpOptions) -> impl Endpoint<Output
         })
         .with(BodyLimit {
             max_bytes: JSON_BODY_MAX,
+            // The upload operation streams its body under the upload policy's own limits.
+            streamed_route: Some(UPLOAD_ROUTE),
         })
         .with(CatchPanic::new().with_handler(catch_panic))
         .around(errors_to_problems)

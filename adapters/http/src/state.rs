@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use rampart_ports::StoreError;
-use rampart_ports::usecases::{Accounts, Auth, Categories, Deps, Posts, RequestGuard, Sessions};
+use rampart_ports::usecases::{
+    Accounts, Auth, Categories, Deps, Posts, RequestGuard, Sessions, Uploads,
+};
 
 use crate::middleware::ThrottlePorts;
 
@@ -29,6 +31,7 @@ pub struct HttpState {
     pub accounts: Accounts,
     pub posts: Posts,
     pub categories: Categories,
+    pub uploads: Uploads,
     pub probes: Vec<Arc<dyn ReadinessProbe>>,
     /// The ports of the request throttle.
     pub throttle: ThrottlePorts,
@@ -45,6 +48,7 @@ impl HttpState {
             sessions: Sessions::new(deps.clone()),
             accounts: Accounts::new(deps.clone()),
             posts: Posts::new(deps.clone()),
+            uploads: Uploads::new(deps.clone()),
             categories: Categories::new(deps),
             probes,
             throttle,

@@ -4,8 +4,8 @@
 //! of a single instance, and [`MemoryRevocations`] is on PostgreSQL without Redis (SQLite keeps
 //! revocations in its file). Their state is lost on restart, which costs at most one access token
 //! lifetime of revocations and one window of counters. [`MemoryRepositories`]
-//! keeps users, posts, categories and refresh families for use-case tests and demos; it has no
-//! persistence.
+//! keeps users, posts, categories, refresh families and upload records for use-case tests and
+//! demos; it has no persistence.
 //!
 //! Each store keeps its state behind one [`std::sync::Mutex`], held only for the synchronous
 //! body of a call and never across an `.await`, so every call is one atomic step. The
@@ -30,6 +30,7 @@ mod rate_limits;
 mod records;
 mod revocations;
 mod sweep;
+mod uploads;
 mod users;
 
 pub use blocks::MemoryIpBlocks;

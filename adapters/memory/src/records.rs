@@ -7,6 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use rampart_domain::category::{Category, CategoryId, CategoryName};
 use rampart_domain::post::{Post, PostId};
 use rampart_domain::token::{FamilyId, RefreshFamily};
+use rampart_domain::upload::{Upload, UploadId};
 use rampart_domain::user::{Email, User, UserId};
 use rampart_ports::StoreError;
 use time::OffsetDateTime;
@@ -14,14 +15,15 @@ use uuid::Uuid;
 
 use crate::lock::lock;
 
-/// In-memory users, posts, categories and refresh families behind one lock.
+/// In-memory users, posts, categories, refresh families and upload records behind one lock.
 ///
 /// Implements [`UserRepository`](rampart_ports::UserRepository),
 /// [`PostRepository`](rampart_ports::PostRepository),
-/// [`CategoryRepository`](rampart_ports::CategoryRepository) and
-/// [`RefreshFamilyStore`](rampart_ports::RefreshFamilyStore). Like the SQL schema it mirrors,
-/// it rejects a post whose author or category does not exist and a family whose user does not
-/// exist, with [`StoreError::MissingReference`].
+/// [`CategoryRepository`](rampart_ports::CategoryRepository),
+/// [`RefreshFamilyStore`](rampart_ports::RefreshFamilyStore) and
+/// [`UploadRepository`](rampart_ports::UploadRepository). Like the SQL schema it mirrors,
+/// it rejects a post whose author or category does not exist, and a family or upload whose user
+/// does not exist, with [`StoreError::MissingReference`].
 #[derive(Debug, Default)]
 pub struct MemoryRepositories {
     records: Mutex<Records>,
@@ -54,6 +56,7 @@ pub(crate) struct Records {
     pub(crate) categories: HashMap<CategoryId, Category>,
     pub(crate) category_ids_by_name: HashMap<String, CategoryId>,
     pub(crate) families: HashMap<FamilyId, RefreshFamily>,
+    pub(crate) uploads: HashMap<UploadId, Upload>,
 }
 
 /// Returns the key under which an email is unique, because emails compare case-insensitively.

@@ -145,6 +145,8 @@ impl UserRepository for MemoryRepositories {
             records.post_order.remove(&position);
         }
 
+        records.uploads.retain(|_, upload| upload.owner_id != id);
+
         let mut removed = Vec::new();
         records.families.retain(|family_id, family| {
             let owned = family.user_id == id;

@@ -19,3 +19,8 @@ rampart_ports::revocation_store_contract!(async { Arc::new(MemoryRevocations::ne
 rampart_ports::login_attempt_store_contract!(async { Arc::new(MemoryLoginAttempts::new()) });
 rampart_ports::rate_limit_store_contract!(async { Arc::new(MemoryRateLimits::new()) });
 rampart_ports::ip_block_store_contract!(async { Arc::new(MemoryIpBlocks::new()) });
+rampart_ports::upload_repository_contract!(async {
+    rampart_ports::contract::uploads::UploadRepositories::from_shared(Arc::new(
+        MemoryRepositories::new(),
+    ))
+});

@@ -1,9 +1,10 @@
-//! SQLite stores for Rampart: users, posts, categories and refresh families.
+//! SQLite stores for Rampart: users, posts, categories, refresh families and upload records.
 //!
 //! [`SqliteStores`] implements [`UserRepository`](rampart_ports::UserRepository),
 //! [`PostRepository`](rampart_ports::PostRepository),
-//! [`CategoryRepository`](rampart_ports::CategoryRepository) and
-//! [`RefreshFamilyStore`](rampart_ports::RefreshFamilyStore) on one database file through
+//! [`CategoryRepository`](rampart_ports::CategoryRepository),
+//! [`RefreshFamilyStore`](rampart_ports::RefreshFamilyStore) and
+//! [`UploadRepository`](rampart_ports::UploadRepository) on one database file through
 //! diesel, with a bb8 pool of diesel-async [`SyncConnectionWrapper`]s. [`SqliteRevocations`]
 //! keeps the revocation list in the same file, for a single instance without Redis.
 //!
@@ -34,6 +35,7 @@ mod pool;
 mod posts;
 mod revocations;
 mod schema;
+mod uploads;
 mod users;
 mod values;
 

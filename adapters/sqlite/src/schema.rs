@@ -47,11 +47,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    uploads (id) {
+        id -> Text,
+        owner_id -> Text,
+        filename -> Text,
+        format -> Text,
+        size -> BigInt,
+        created_at -> TimestamptzSqlite,
+    }
+}
+
 diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(posts -> categories (category_id));
 diesel::joinable!(refresh_families -> users (user_id));
+diesel::joinable!(uploads -> users (owner_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, categories, posts, refresh_families);
+diesel::allow_tables_to_appear_in_same_query!(users, categories, posts, refresh_families, uploads);
 
 diesel::table! {
     revocations (kind, id) {

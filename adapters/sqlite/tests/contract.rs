@@ -21,3 +21,12 @@ rampart_ports::user_repository_contract!(fresh_repositories());
 rampart_ports::post_repository_contract!(fresh_repositories());
 rampart_ports::category_repository_contract!(fresh_repositories());
 rampart_ports::refresh_family_store_contract!(fresh_repositories());
+rampart_ports::upload_repository_contract!(async {
+    let directory = tempfile::tempdir().unwrap();
+    let stores = SqliteStores::connect(directory.path().join("rampart.db"), 4)
+        .await
+        .unwrap();
+    stores.run_migrations().await.unwrap();
+    rampart_ports::contract::uploads::UploadRepositories::from_shared(Arc::new(stores))
+        .holding(directory)
+});

@@ -39,6 +39,12 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(migrations.applied = applied, database = %database.describe(), "database ready");
 
     let deps = wiring::build_deps(&config, database)?;
+    // Before serving, no upload is in flight, so a file without a record is a crash's leftover.
+    let orphans = rampart_ports::usecases::Uploads::new(deps.clone())
+        .sweep_orphans()
+        .await
+        .context("removing upload files without a record")?;
+    tracing::info!(uploads.orphans_removed = orphans, "upload files checked");
     let probes = wiring::readiness_probes(&deps);
     let guard = crate::guard::request_guard(&config, &deps);
     let options = HttpOptions {

@@ -16,6 +16,10 @@
 //! rampart_ports::category_repository_contract!(fresh_repositories());
 //! rampart_ports::refresh_family_store_contract!(fresh_repositories());
 //! rampart_ports::revocation_store_contract!(async { std::sync::Arc::new(MyRevocations::new()) });
+//! rampart_ports::upload_repository_contract!(async {
+//!     let stores = std::sync::Arc::new(MyStores::new());
+//!     rampart_ports::contract::uploads::UploadRepositories::from_shared(stores)
+//! });
 //! ```
 //!
 //! Each macro expands to a module named after the suite with one
@@ -55,6 +59,7 @@ pub mod login_attempts;
 pub mod posts;
 pub mod rate_limits;
 pub mod revocations;
+pub mod uploads;
 pub mod users;
 
 /// The four repositories that share data, taken by the user, post, category and family suites.

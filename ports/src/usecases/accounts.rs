@@ -5,9 +5,10 @@ use rampart_domain::password::Password;
 use rampart_domain::post::Post;
 use rampart_domain::throttle::{RateLimit, limits};
 use rampart_domain::token::{ACCESS_TOKEN_TTL, RefreshFamily};
+use rampart_domain::upload::Upload;
 use rampart_domain::user::User;
 use time::Duration;
-use tracing::{info, instrument};
+use tracing::{info, instrument, warn};
 
 use super::auth::validate_account;
 use super::context::{Deps, RequestContext};
@@ -29,6 +30,7 @@ pub struct ProfileChange {
 pub struct UserExport {
     pub user: User,
     pub posts: Vec<Post>,
+    pub uploads: Vec<Upload>,
     pub sessions: Vec<RefreshFamily>,
 }
 
@@ -251,15 +253,18 @@ impl Accounts {
     pub async fn export(&self, session: &Session) -> Result<UserExport, AccountError> {
         let user = self.me(session).await?;
         let posts = self.deps.posts.list_by_author(user.id).await?;
+        let uploads = self.deps.uploads.list_by_owner(user.id).await?;
         let sessions = self.deps.families.list_for_user(user.id).await?;
         Ok(UserExport {
             user,
             posts,
+            uploads,
             sessions,
         })
     }
 
-    /// Erases the caller's account with their posts and sessions, and revokes every token.
+    /// Erases the caller's account with their posts, uploads (records and files) and sessions,
+    /// and revokes every token.
     ///
     /// # Errors
     /// [`AccountError::NotFound`] when the account was already deleted.
@@ -270,9 +275,18 @@ impl Accounts {
         session: &Session,
     ) -> Result<(), AccountError> {
         let user_id = session.claims.user_id;
+        let uploads = self.deps.uploads.list_by_owner(user_id).await?;
         let Some(families) = self.deps.users.delete(user_id).await? else {
             return Err(AccountError::NotFound);
         };
+        // The user's upload records went with the account; their files go now. A file that
+        // cannot be removed, or one uploaded after the listing above, has no record left, so the
+        // startup sweep removes it.
+        for upload in &uploads {
+            if let Err(error) = self.deps.blobs.remove(upload.id).await {
+                warn!(upload.id = %upload.id, error = %error, "upload file left behind; the startup sweep removes it");
+            }
+        }
         let now = self.deps.clock.now();
         self.deps
             .revocations
@@ -291,7 +305,7 @@ impl Accounts {
             )
             .user(user_id),
         );
-        info!("account deleted");
+        info!(uploads.removed = uploads.len(), "account deleted");
         Ok(())
     }
 }

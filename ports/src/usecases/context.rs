@@ -6,12 +6,14 @@ use std::sync::Arc;
 use rampart_domain::event::SecurityEvent;
 use rampart_domain::lockout::LockoutPolicy;
 use rampart_domain::password::PasswordPolicy;
+use rampart_domain::upload_policy::UploadPolicy;
 
 use crate::services::{Clock, HtmlSanitizer, PasswordHasher, SecurityEventSink, TokenCodec};
 use crate::stores::{
     CategoryRepository, LoginAttemptStore, PostRepository, RateLimitStore, RefreshFamilyStore,
     RevocationStore, UserRepository,
 };
+use crate::uploads::{BlobStore, ImageInspector, UploadRepository};
 
 /// The ports and policies the use cases run on. `app/` builds one and every use case shares it.
 #[derive(Clone)]
@@ -23,6 +25,9 @@ pub struct Deps {
     pub revocations: Arc<dyn RevocationStore>,
     pub login_attempts: Arc<dyn LoginAttemptStore>,
     pub rate_limits: Arc<dyn RateLimitStore>,
+    pub uploads: Arc<dyn UploadRepository>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub images: Arc<dyn ImageInspector>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenCodec>,
     pub sanitizer: Arc<dyn HtmlSanitizer>,
@@ -30,6 +35,7 @@ pub struct Deps {
     pub events: Arc<dyn SecurityEventSink>,
     pub password_policy: PasswordPolicy,
     pub lockout_policy: LockoutPolicy,
+    pub upload_policy: UploadPolicy,
 }
 
 impl Deps {

@@ -11,6 +11,7 @@ mod fields;
 mod guard;
 mod posts;
 mod session;
+mod uploads;
 
 pub use accounts::{AccountError, Accounts, ProfileChange, UserExport};
 pub use auth::{
@@ -23,3 +24,4 @@ pub use fields::FieldErrors;
 pub use guard::{Admission, GuardDeps, RequestGuard};
 pub use posts::{NewPost, PostChange, PostError, Posts};
 pub use session::{AuthError, Session, Sessions};
+pub use uploads::{UploadError, Uploads};

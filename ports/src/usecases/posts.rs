@@ -5,6 +5,7 @@ use rampart_domain::event::{SecurityEvent, SecurityEventKind};
 use rampart_domain::page::{Page, PageRequest};
 use rampart_domain::permission::{Action, Decision, DenyReason, Policy};
 use rampart_domain::post::{Post, PostId, PostTitle, RawBody};
+use rampart_domain::upload::UploadId;
 use rampart_domain::user::UserId;
 use tracing::{info, instrument};
 use uuid::Uuid;
@@ -12,6 +13,7 @@ use uuid::Uuid;
 use super::context::{Deps, RequestContext};
 use super::fields::FieldErrors;
 use super::session::Session;
+use super::uploads::Uploads;
 use crate::error::{BoxError, StoreError};
 
 /// A new post as the client sent it; the author is the caller.
@@ -99,8 +101,9 @@ impl Posts {
     /// Creates a post by the caller; the body is sanitized, not rejected.
     ///
     /// # Errors
-    /// [`PostError::Invalid`] listing every bad field, [`PostError::AccountNotFound`] when the
-    /// caller's account was deleted.
+    /// [`PostError::Invalid`] listing every bad field, [`PostError::Forbidden`] for an image
+    /// that another user uploaded (logged as a `permission_denied` event),
+    /// [`PostError::AccountNotFound`] when the caller's account was deleted.
     #[instrument(skip_all, fields(request_id = %context.request_id, user.id = %session.claims.user_id, post.id))]
     pub async fn create(
         &self,
@@ -118,7 +121,9 @@ impl Posts {
             .map_err(|e| errors.add("body", e))
             .ok();
         let category_id = self.check_category(new.category_id, &mut errors).await?;
-        self.check_image(new.image_id, &mut errors);
+        let image_id = self
+            .check_image(context, session, new.image_id, &mut errors)
+            .await?;
         let (Some(title), Some(body)) = (title, body) else {
             return Err(PostError::Invalid(errors));
         };
@@ -131,7 +136,7 @@ impl Posts {
             body: self.deps.sanitizer.sanitize(&body),
             author_id: session.claims.user_id,
             category_id,
-            image_id: None,
+            image_id,
             created_at: now,
             updated_at: now,
         };
@@ -144,8 +149,8 @@ impl Posts {
     /// Changes a post of the caller's.
     ///
     /// # Errors
-    /// [`PostError::NotFound`], [`PostError::Forbidden`] for another user's post (logged as a
-    /// `permission_denied` event), [`PostError::Invalid`] for bad fields.
+    /// [`PostError::NotFound`], [`PostError::Forbidden`] for another user's post or image (logged
+    /// as a `permission_denied` event), [`PostError::Invalid`] for bad fields.
     #[instrument(skip_all, fields(request_id = %context.request_id, user.id = %session.claims.user_id, post.id = %id))]
     pub async fn update(
         &self,
@@ -180,7 +185,9 @@ impl Posts {
             post.category_id = self.check_category(category_id, &mut errors).await?;
         }
         if let Some(image_id) = change.image_id {
-            self.check_image(image_id, &mut errors);
+            post.image_id = self
+                .check_image(context, session, image_id, &mut errors)
+                .await?;
         }
         errors.into_result().map_err(PostError::Invalid)?;
 
@@ -255,10 +262,35 @@ impl Posts {
         Ok(Some(id))
     }
 
-    // NOTE: uploads are not implemented yet, so no image id can be valid.
-    fn check_image(&self, image_id: Option<Uuid>, errors: &mut FieldErrors) {
-        if image_id.is_some() {
+    /// Checks that an image id names an upload of the caller's. An unknown id is a field error;
+    /// another user's upload is denied and logged, because a post must not show an image its
+    /// owner could delete from under it.
+    async fn check_image(
+        &self,
+        context: &RequestContext,
+        session: &Session,
+        image_id: Option<Uuid>,
+        errors: &mut FieldErrors,
+    ) -> Result<Option<Uuid>, PostError> {
+        let Some(id) = image_id else {
+            return Ok(None);
+        };
+        let Some(upload) = self.deps.uploads.find(UploadId::from_uuid(id)).await? else {
             errors.add("image_id", "no upload has this id");
+            return Ok(Some(id));
+        };
+        let actor = session.actor();
+        if let Decision::Deny(reason) =
+            Uploads::POLICY.decide(Some(&actor), Action::Update, Some(upload.owner_id))
+        {
+            self.deps.record(
+                context,
+                SecurityEvent::new(SecurityEventKind::PermissionDenied, reason.as_str())
+                    .user(actor.id)
+                    .target(format!("upload:{id}"), "attach"),
+            );
+            return Err(PostError::Forbidden(reason));
         }
+        Ok(Some(id))
     }
 }

@@ -12,6 +12,7 @@ use rampart_domain::lockout::LockoutPolicy;
 use rampart_domain::password::{Password, PasswordPolicy};
 use rampart_domain::throttle::RateDecision;
 use rampart_domain::token::{AccessClaims, FamilyId, TokenId};
+use rampart_domain::upload_policy::UploadPolicy;
 use rampart_domain::user::{Email, PasswordHash, Role, User, UserId, Username};
 use rampart_ports::usecases::{Deps, LoginRequest, RequestContext, Session};
 use rampart_ports::*;
@@ -31,6 +32,9 @@ pub(crate) struct Mocks {
     pub(crate) revocations: MockRevocationStore,
     pub(crate) login_attempts: MockLoginAttemptStore,
     pub(crate) rate_limits: MockRateLimitStore,
+    pub(crate) uploads: MockUploadRepository,
+    pub(crate) blobs: MockBlobStore,
+    pub(crate) images: MockImageInspector,
     pub(crate) hasher: MockPasswordHasher,
     pub(crate) tokens: MockTokenCodec,
     pub(crate) sanitizer: MockHtmlSanitizer,
@@ -49,6 +53,9 @@ impl Mocks {
             revocations: Arc::new(self.revocations),
             login_attempts: Arc::new(self.login_attempts),
             rate_limits: Arc::new(self.rate_limits),
+            uploads: Arc::new(self.uploads),
+            blobs: Arc::new(self.blobs),
+            images: Arc::new(self.images),
             hasher: Arc::new(self.hasher),
             tokens: Arc::new(self.tokens),
             sanitizer: Arc::new(self.sanitizer),
@@ -56,6 +63,7 @@ impl Mocks {
             events: Arc::new(self.events),
             password_policy: PasswordPolicy::Classic,
             lockout_policy: LockoutPolicy::default(),
+            upload_policy: UploadPolicy::default(),
         }
     }
 }

@@ -4,6 +4,8 @@ mod auth;
 mod categories;
 mod health;
 mod posts;
+mod upload_form;
+mod uploads;
 mod users;
 mod wire;
 
@@ -11,6 +13,8 @@ pub use auth::AuthApi;
 pub use categories::CategoriesApi;
 pub use health::HealthApi;
 pub use posts::PostsApi;
+pub use upload_form::UPLOAD_ROUTE;
+pub use uploads::UploadsApi;
 pub use users::UsersApi;
 
 use poem_openapi::Tags;
@@ -26,6 +30,8 @@ pub enum ApiTags {
     Posts,
     /// Categories: anyone reads, admins change.
     Categories,
+    /// Uploaded images: anyone reads, the uploader deletes.
+    Uploads,
     /// Liveness and readiness probes.
     Health,
 }

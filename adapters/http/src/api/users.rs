@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::wire::{PostBody, UserBody};
+use super::wire::{PostBody, UploadBody, UserBody};
 use crate::problem::ProblemResponse;
 use crate::problem_response;
 use crate::security::BearerAuth;
@@ -47,6 +47,7 @@ struct SessionBody {
 struct ExportBody {
     user: UserBody,
     posts: Vec<PostBody>,
+    uploads: Vec<UploadBody>,
     sessions: Vec<SessionBody>,
 }
 
@@ -171,6 +172,7 @@ impl UsersApi {
         let body = ExportBody {
             user: export.user.into(),
             posts: export.posts.into_iter().map(PostBody::from).collect(),
+            uploads: export.uploads.into_iter().map(UploadBody::from).collect(),
             sessions: export
                 .sessions
                 .into_iter()

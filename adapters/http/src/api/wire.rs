@@ -1,7 +1,8 @@
-//! Wire types shared by several resources: users, token pairs, posts.
+//! Wire types shared by several resources: users, token pairs, posts, uploads.
 
 use poem_openapi::{Enum, Object};
 use rampart_domain::post::Post;
+use rampart_domain::upload::Upload;
 use rampart_domain::user::{Role, User};
 use rampart_ports::usecases::TokenPair;
 use time::OffsetDateTime;
@@ -98,6 +99,35 @@ impl From<Post> for PostBody {
             image_id: post.image_id,
             created_at: post.created_at,
             updated_at: post.updated_at,
+        }
+    }
+}
+
+/// An uploaded image.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Upload")]
+pub(super) struct UploadBody {
+    pub(super) id: Uuid,
+    /// The user who uploaded it, set by the server.
+    pub(super) owner_id: Uuid,
+    /// Cleaned file name: `a-z 0-9 - _`, then the extension of the detected type.
+    pub(super) filename: String,
+    /// The type detected from the bytes: `image/jpeg`, `image/png`, `image/webp` or `image/gif`.
+    pub(super) content_type: String,
+    /// Size in bytes of the stored, re-encoded image.
+    pub(super) size: u64,
+    pub(super) created_at: OffsetDateTime,
+}
+
+impl From<Upload> for UploadBody {
+    fn from(upload: Upload) -> Self {
+        Self {
+            id: upload.id.as_uuid(),
+            owner_id: upload.owner_id.as_uuid(),
+            filename: upload.filename.as_str().to_owned(),
+            content_type: upload.format.mime().to_owned(),
+            size: upload.size,
+            created_at: upload.created_at,
         }
     }
 }

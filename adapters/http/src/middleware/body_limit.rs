@@ -3,8 +3,12 @@
 //! A declared `Content-Length` over the limit is rejected before any of the body is read. A body
 //! without a length (chunked) is read up to the limit and rejected as soon as it passes it, so no
 //! request can make the server buffer more than the limit.
+//!
+//! One route may be left to enforce its own limit while it streams its body: the upload route,
+//! whose limit is larger and whose rejections are security events.
 
 use poem::error::ReadBodyError;
+use poem::http::Method;
 use poem::http::header::CONTENT_LENGTH;
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
 
@@ -17,6 +21,9 @@ pub const JSON_BODY_MAX: usize = 1024 * 1024;
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit {
     pub max_bytes: usize,
+    /// A `POST` path whose body is passed on unread, because its operation enforces a limit of
+    /// its own while streaming.
+    pub streamed_route: Option<&'static str>,
 }
 
 impl<E: Endpoint> Middleware<E> for BodyLimit {
@@ -26,6 +33,7 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
         BodyLimitEndpoint {
             inner,
             max_bytes: self.max_bytes,
+            streamed_route: self.streamed_route,
         }
     }
 }
@@ -34,6 +42,7 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
 pub struct BodyLimitEndpoint<E> {
     inner: E,
     max_bytes: usize,
+    streamed_route: Option<&'static str>,
 }
 
 fn too_large(max_bytes: usize) -> Response {
@@ -48,6 +57,12 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut request: Request) -> poem::Result<Response> {
+        let streamed = self.streamed_route.is_some_and(|route| {
+            request.method() == Method::POST && request.uri().path().trim_end_matches('/') == route
+        });
+        if streamed {
+            return Ok(self.inner.call(request).await?.into_response());
+        }
         let declared = request
             .headers()
             .get(CONTENT_LENGTH)

@@ -1,7 +1,8 @@
 //! Security headers on every response, errors included.
 //!
 //! API responses get a deny-all Content-Security-Policy and `Cache-Control: no-store`; `/docs`
-//! gets a policy that lets Swagger UI run its inline scripts and styles, and nothing else.
+//! gets a policy that lets Swagger UI run its inline scripts and styles, and nothing else;
+//! `/api/v1/uploads/{id}` gets [`UPLOAD_CSP`], which also sandboxes an image opened on its own.
 //! Responses to requests that came over HTTPS also get `Strict-Transport-Security`.
 
 use poem::http::HeaderValue;
@@ -13,6 +14,8 @@ use super::request::Transport;
 const API_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 const DOCS_CSP: &str = "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/// The policy of served uploads: nothing loads, and a document opened from one runs sandboxed.
+pub const UPLOAD_CSP: &str = "default-src 'none'; sandbox";
 const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), fullscreen=(), geolocation=(), gyroscope=(), hid=(), idle-detection=(), magnetometer=(), microphone=(), midi=(), payment=(), picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), serial=(), usb=(), xr-spatial-tracking=()";
 
 /// One year with subdomains and `preload`: the minimum the browsers' HSTS preload list accepts.
@@ -55,6 +58,7 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
 
     async fn call(&self, request: Request) -> poem::Result<Response> {
         let is_docs = request.uri().path() == "/docs" || request.uri().path().starts_with("/docs/");
+        let is_upload = request.uri().path().starts_with("/api/v1/uploads/");
         let secure = request
             .extensions()
             .get::<Transport>()
@@ -65,7 +69,13 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
         };
 
         let headers = response.headers_mut();
-        let csp = if is_docs { DOCS_CSP } else { API_CSP };
+        let csp = if is_docs {
+            DOCS_CSP
+        } else if is_upload {
+            UPLOAD_CSP
+        } else {
+            API_CSP
+        };
         let fixed: [(HeaderName, &'static str); 9] = [
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
             (header::X_FRAME_OPTIONS, "DENY"),

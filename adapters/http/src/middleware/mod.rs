@@ -18,7 +18,7 @@ mod validation;
 pub use blocking::Blocking;
 pub use body_limit::{BodyLimit, JSON_BODY_MAX};
 pub use cors::Cors;
-pub use headers::SecurityHeaders;
+pub use headers::{SecurityHeaders, UPLOAD_CSP};
 pub use problems::{catch_panic, errors_to_problems};
 pub use request::{REQUEST_ID_HEADER, RequestContextLayer, Transport};
 pub use throttle::{RequestLimits, RequestThrottle, ThrottlePorts};
