@@ -21,8 +21,8 @@ use crate::stores::UserRepository;
 pub trait UploadRepository: Send + Sync {
     /// Inserts a new upload record.
     ///
-    /// MUST reject a record whose owner does not exist with [`StoreError::Other`], and write
-    /// nothing.
+    /// MUST reject a record whose owner does not exist, such as an owner deleted a moment
+    /// before, with [`StoreError::MissingReference`] naming `owner_id`, and write nothing.
     ///
     /// # Errors
     /// As above, and store failures.

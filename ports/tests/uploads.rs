@@ -149,6 +149,29 @@ async fn failed_insert_removes_written_file() {
 }
 
 #[tokio::test]
+async fn upload_by_deleted_account_is_unauthorized() {
+    let mut mocks = Mocks::default();
+    mocks.accept_png();
+    mocks.blobs.expect_write().returning(|_, _| Ok(()));
+    mocks
+        .uploads
+        .expect_insert()
+        .returning(|_| Err(StoreError::MissingReference { field: "owner_id" }));
+    mocks.blobs.expect_remove().times(1).returning(|_| Ok(true));
+    let uploads = Uploads::new(mocks.into_deps());
+    let session = session_of(UserId::from_uuid(Uuid::new_v4()));
+
+    let result = uploads
+        .create(&context(), &session, "photo.png", PNG_BYTES.to_vec())
+        .await;
+
+    assert!(
+        matches!(result, Err(UploadError::AccountNotFound)),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
 async fn removed_file_matches_written_id() {
     let mut mocks = Mocks::default();
     mocks.accept_png();

@@ -260,6 +260,9 @@ impl From<UploadError> for ProblemResponse {
                 ProblemResponse::new(ProblemKind::NotFound, "No upload has this id.")
             }
             UploadError::Forbidden(reason) => forbidden(reason),
+            UploadError::AccountNotFound => {
+                ProblemResponse::new(ProblemKind::Unauthorized, "The account no longer exists.")
+            }
             UploadError::Internal(_) => internal(&error),
         }
     }

@@ -15,6 +15,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::fixtures::{T0, post, user};
+use crate::error::StoreError;
 use crate::stores::{PostRepository, UserRepository};
 use crate::uploads::UploadRepository;
 
@@ -104,7 +105,13 @@ pub async fn upload_of_unknown_owner_is_rejected(stores: UploadRepositories) {
 
     let inserted = stores.uploads.insert(&orphan).await;
 
-    assert!(inserted.is_err(), "insert of an orphan upload succeeded");
+    assert!(
+        matches!(
+            inserted,
+            Err(StoreError::MissingReference { field: "owner_id" })
+        ),
+        "{inserted:?}"
+    );
     assert_eq!(stores.uploads.find(orphan.id).await.unwrap(), None);
 }
 

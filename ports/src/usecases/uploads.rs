@@ -33,13 +33,19 @@ pub enum UploadError {
     /// The caller may not do this; the reason says why.
     #[error("permission denied: {}", .0.as_str())]
     Forbidden(DenyReason),
+    /// The caller's account no longer exists, such as a token that outlived its deleted account.
+    #[error("account not found")]
+    AccountNotFound,
     #[error("upload operation failed")]
     Internal(#[source] BoxError),
 }
 
 impl From<StoreError> for UploadError {
     fn from(error: StoreError) -> Self {
-        Self::Internal(error.into())
+        match error {
+            StoreError::MissingReference { field: "owner_id" } => Self::AccountNotFound,
+            other => Self::Internal(other.into()),
+        }
     }
 }
 
@@ -92,7 +98,8 @@ impl Uploads {
     ///
     /// # Errors
     /// [`UploadError::Rejected`] naming the first rule the file breaks (also recorded as an
-    /// `upload_rejected` event), [`UploadError::Internal`] when storing fails.
+    /// `upload_rejected` event), [`UploadError::AccountNotFound`] when the caller's account was
+    /// deleted, [`UploadError::Internal`] when storing fails.
     #[instrument(skip_all, fields(request_id = %context.request_id, user.id = %session.claims.user_id, upload.id))]
     pub async fn create(
         &self,

@@ -30,7 +30,7 @@ enum CreatedResponse {
 
 problem_response!(CreateProblem {
     BadRequest = 400: "The file breaks an upload rule, named in `rule` and `errors.file`, or the form is malformed.",
-    Unauthorized = 401: "Missing, invalid, expired or revoked access token.",
+    Unauthorized = 401: "Missing, invalid, expired or revoked access token, or an account that no longer exists.",
     PayloadTooLarge = 413: "The file is larger than 5 MiB, or the declared body larger than 5 MiB plus 64 KiB.",
     ServiceUnavailable = 503: "A dependency is unavailable; see Retry-After.",
 });
