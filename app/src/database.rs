@@ -8,7 +8,9 @@
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use rampart_ports::{CategoryRepository, PostRepository, RefreshFamilyStore, UserRepository};
+use rampart_ports::{
+    CategoryRepository, PostRepository, RefreshFamilyStore, UploadRepository, UserRepository,
+};
 use rampart_postgres::PostgresStores;
 use rampart_sqlite::SqliteStores;
 
@@ -16,12 +18,12 @@ use crate::config::{Config, PostgresConfig};
 
 /// Every repository that the database holds; an `Arc` of it coerces to each one.
 pub(crate) trait Repositories:
-    UserRepository + PostRepository + CategoryRepository + RefreshFamilyStore
+    UserRepository + PostRepository + CategoryRepository + RefreshFamilyStore + UploadRepository
 {
 }
 
 impl<T> Repositories for T where
-    T: UserRepository + PostRepository + CategoryRepository + RefreshFamilyStore
+    T: UserRepository + PostRepository + CategoryRepository + RefreshFamilyStore + UploadRepository
 {
 }
 

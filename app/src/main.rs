@@ -10,7 +10,6 @@ mod database;
 mod events;
 mod fault;
 mod guard;
-mod no_uploads;
 mod shared_state;
 mod telemetry;
 mod wiring;

@@ -48,14 +48,10 @@ pub(crate) fn build_deps(config: &Config, database: Database) -> anyhow::Result<
     })
     .context("setting up argon2 (check the password.argon2_* settings)")?;
 
-    let shared = crate::shared_state::build(config, clock.clone(), sqlite.clone())?;
+    let shared = crate::shared_state::build(config, clock.clone(), sqlite)?;
     let blobs = rampart_storage::FsBlobStore::open(config.data_dir.join("uploads"))
         .context("opening the upload directory under data_dir")?;
-    let uploads: Arc<dyn rampart_ports::UploadRepository> = match sqlite {
-        Some(sqlite) => Arc::new(sqlite),
-        None => Arc::new(crate::no_uploads::NoUploads),
-    };
-    let uploads = crate::fault::upload_repository(uploads, config);
+    let uploads = crate::fault::upload_repository(stores.clone(), config);
     let decode_jobs = std::thread::available_parallelism().map_or(1, usize::from);
 
     Ok(Deps {

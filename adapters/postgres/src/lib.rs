@@ -1,9 +1,10 @@
-//! PostgreSQL stores for Rampart: users, posts, categories and refresh families.
+//! PostgreSQL stores for Rampart: users, posts, categories, refresh families and upload records.
 //!
 //! [`PostgresStores`] implements [`UserRepository`](rampart_ports::UserRepository),
 //! [`PostRepository`](rampart_ports::PostRepository),
-//! [`CategoryRepository`](rampart_ports::CategoryRepository) and
-//! [`RefreshFamilyStore`](rampart_ports::RefreshFamilyStore) with the schema and behaviour of
+//! [`CategoryRepository`](rampart_ports::CategoryRepository),
+//! [`RefreshFamilyStore`](rampart_ports::RefreshFamilyStore) and
+//! [`UploadRepository`](rampart_ports::UploadRepository) with the schema and behaviour of
 //! `rampart-sqlite`, through diesel and diesel-async on tokio-postgres (no libpq), with a bb8
 //! pool.
 //!
@@ -37,6 +38,7 @@ mod posts;
 mod schema;
 mod target;
 mod tls;
+mod uploads;
 mod users;
 
 use std::sync::Arc;
@@ -99,7 +101,7 @@ impl PostgresSettings {
     }
 }
 
-/// Users, posts, categories and refresh families in one PostgreSQL database.
+/// Users, posts, categories, refresh families and upload records in one PostgreSQL database.
 ///
 /// Cloning is cheap: clones share the connection pool.
 #[derive(Clone)]

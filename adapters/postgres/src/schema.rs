@@ -48,6 +48,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    uploads (id) {
+        id -> Uuid,
+        owner_id -> Uuid,
+        filename -> Text,
+        format -> Text,
+        size -> BigInt,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     /// The table in which diesel_migrations records each applied migration. The adapter reads it
     /// directly, because diesel's own check needs the CREATE privilege.
     __diesel_schema_migrations (version) {
@@ -59,5 +70,6 @@ diesel::table! {
 diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(posts -> categories (category_id));
 diesel::joinable!(refresh_families -> users (user_id));
+diesel::joinable!(uploads -> users (owner_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, categories, posts, refresh_families);
+diesel::allow_tables_to_appear_in_same_query!(users, categories, posts, refresh_families, uploads);

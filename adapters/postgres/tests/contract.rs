@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use rampart_ports::contract::Repositories;
+use rampart_ports::contract::uploads::UploadRepositories;
 use rampart_postgres::{PostgresSettings, PostgresStores};
 use rampart_tests::postgres::{Cluster, TestDatabase};
 
@@ -33,7 +34,13 @@ async fn fresh_repositories() -> Repositories {
     Repositories::from_shared(stores).holding(database)
 }
 
+async fn fresh_upload_repositories() -> UploadRepositories {
+    let (stores, database) = fresh_stores().await;
+    UploadRepositories::from_shared(stores).holding(database)
+}
+
 rampart_ports::user_repository_contract!(fresh_repositories());
 rampart_ports::post_repository_contract!(fresh_repositories());
 rampart_ports::category_repository_contract!(fresh_repositories());
 rampart_ports::refresh_family_store_contract!(fresh_repositories());
+rampart_ports::upload_repository_contract!(fresh_upload_repositories());

@@ -111,7 +111,7 @@ async fn pending_migrations_clear_after_migrate() {
     migrated(&database, &settings()).await;
 
     let after = app.pending_migrations().await.unwrap();
-    assert_eq!(before, ["20250101000000"]);
+    assert_eq!(before, ["20250101000000", "20250201000000"]);
     assert!(after.is_empty(), "{after:?}");
 }
 
