@@ -6,6 +6,7 @@ mod account_limits;
 mod attack_corpus;
 mod bad_input;
 mod blocking;
+mod cookie_session;
 mod cors;
 mod flow;
 mod hash_queue;

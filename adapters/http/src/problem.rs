@@ -53,6 +53,8 @@ pub enum ProblemKind {
     PermissionDenied,
     /// 403: an API call over plain HTTP, rejected without running it.
     HttpsRequired,
+    /// 403: a cookie-authenticated request without a matching CSRF token or allowed origin.
+    CsrfFailure,
     /// 403: the client address is in a blocked range or auto-blocked after repeated attacks.
     IpBlocked,
     /// 403: the user agent names an attack tool.
@@ -63,6 +65,8 @@ pub enum ProblemKind {
     NotFound,
     /// 405: the path exists but not with this method.
     MethodNotAllowed,
+    /// 408: the request body arrived too slowly or handling took too long.
+    RequestTimeout,
     /// 409: a unique value is taken.
     Conflict,
     /// 413: the body is larger than allowed.
@@ -89,11 +93,14 @@ impl ProblemKind {
             Self::Unauthorized | Self::TokenRevoked | Self::RefreshTokenSuperseded => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::PermissionDenied | Self::HttpsRequired => StatusCode::FORBIDDEN,
+            Self::PermissionDenied | Self::HttpsRequired | Self::CsrfFailure => {
+                StatusCode::FORBIDDEN
+            }
             Self::AttackDetected => StatusCode::BAD_REQUEST,
             Self::IpBlocked | Self::UserAgentBlocked | Self::CorsRejected => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Conflict => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -114,12 +121,14 @@ impl ProblemKind {
             Self::RefreshTokenSuperseded => "refresh-token-superseded",
             Self::PermissionDenied => "permission-denied",
             Self::HttpsRequired => "https-required",
+            Self::CsrfFailure => "csrf-failure",
             Self::AttackDetected => "attack-detected",
             Self::IpBlocked => "ip-blocked",
             Self::UserAgentBlocked => "user-agent-blocked",
             Self::CorsRejected => "cors-rejected",
             Self::NotFound => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
+            Self::RequestTimeout => "request-timeout",
             Self::Conflict => "conflict",
             Self::PayloadTooLarge => "payload-too-large",
             Self::UnsupportedMediaType => "unsupported-media-type",
@@ -141,12 +150,14 @@ impl ProblemKind {
             Self::RefreshTokenSuperseded => "Refresh token superseded",
             Self::PermissionDenied => "Permission denied",
             Self::HttpsRequired => "HTTPS required",
+            Self::CsrfFailure => "CSRF check failed",
             Self::AttackDetected => "Attack pattern detected",
             Self::IpBlocked => "Address blocked",
             Self::UserAgentBlocked => "User agent blocked",
             Self::CorsRejected => "Cross-origin request rejected",
             Self::NotFound => "Not found",
             Self::MethodNotAllowed => "Method not allowed",
+            Self::RequestTimeout => "Request timeout",
             Self::Conflict => "Conflict",
             Self::PayloadTooLarge => "Payload too large",
             Self::UnsupportedMediaType => "Unsupported media type",

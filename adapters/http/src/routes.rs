@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use poem::http::HeaderValue;
-use poem::middleware::CatchPanic;
+use poem::middleware::{CatchPanic, CookieJarManager};
 use poem::{Endpoint, EndpointExt, Response, Route, handler};
 use poem_openapi::OpenApiService;
 use rampart_domain::cors::CorsPolicy;
@@ -11,8 +11,9 @@ use rampart_domain::network::Cidr;
 
 use crate::api::{AuthApi, CategoriesApi, HealthApi, PostsApi, UPLOAD_ROUTE, UploadsApi, UsersApi};
 use crate::middleware::{
-    Blocking, BodyLimit, Cors, JSON_BODY_MAX, RequestContextLayer, RequestLimits, RequestThrottle,
-    RequestValidation, SecurityHeaders, catch_panic, errors_to_problems,
+    Blocking, BodyLimit, Cors, Csrf, JSON_BODY_MAX, REQUEST_TIMEOUT, RequestContextLayer,
+    RequestLimits, RequestThrottle, RequestTimeout, RequestValidation, SecurityHeaders,
+    catch_panic, errors_to_problems,
 };
 use crate::state::HttpState;
 
@@ -87,6 +88,7 @@ pub fn build_app(state: HttpState, options: HttpOptions) -> impl Endpoint<Output
         limits: options.request_limits,
     };
     let guard = state.guard.clone();
+    let cors = Arc::new(options.cors);
 
     let routes = Route::new()
         .at("/openapi.json", serve_spec.data(SpecDocument(spec)))
@@ -99,6 +101,9 @@ pub fn build_app(state: HttpState, options: HttpOptions) -> impl Endpoint<Output
         routes
     };
 
+    // Handlers read and set the cookies of browser sessions through poem's CookieJar.
+    let routes = routes.with(CookieJarManager::new());
+
     routes
         .with(RequestValidation {
             guard: guard.clone(),
@@ -108,15 +113,22 @@ pub fn build_app(state: HttpState, options: HttpOptions) -> impl Endpoint<Output
             // The upload operation streams its body under the upload policy's own limits.
             streamed_route: Some(UPLOAD_ROUTE),
         })
+        .with(RequestTimeout {
+            duration: REQUEST_TIMEOUT,
+        })
         .with(CatchPanic::new().with_handler(catch_panic))
         .around(errors_to_problems)
         .data(state)
+        .with(Csrf {
+            cors: cors.clone(),
+            guard: guard.clone(),
+        })
         .with(throttle)
         .with(Blocking {
             guard: guard.clone(),
         })
         .with(Cors {
-            policy: Arc::new(options.cors),
+            policy: cors,
             guard,
         })
         .with(SecurityHeaders {

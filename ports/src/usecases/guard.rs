@@ -163,6 +163,17 @@ impl RequestGuard {
             .await;
     }
 
+    /// Writes a `csrf_failure` event for a cookie-authenticated request that failed the CSRF
+    /// check, at most once a minute per address.
+    pub async fn csrf_failure(&self, context: &RequestContext, reason: &str) {
+        let now = self.deps.clock.now();
+        let event = SecurityEvent::new(SecurityEventKind::CsrfFailure, reason.to_owned())
+            .target("session", "reject");
+        let key = format!("events:csrf_failure:{}", context.ip_or_unspecified());
+        self.record_limited(context, event, key, REPEAT_EVENTS, now)
+            .await;
+    }
+
     /// Writes the `ip_blocked` event of a refused request, at most once a minute per address.
     async fn rejected_while_blocked(
         &self,

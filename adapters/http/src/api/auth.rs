@@ -1,9 +1,13 @@
 //! Registration, login, refresh and logout.
 
+use poem::web::cookie::{Cookie, CookieJar, SameSite};
+use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use rampart_domain::csrf::{CSRF_COOKIE, REFRESH_COOKIE};
 use rampart_domain::password::Password;
-use rampart_ports::usecases::{LoginRequest, RegisterRequest, RequestContext};
+use rampart_ports::usecases::{LoginRequest, RegisterRequest, RequestContext, TokenPair};
+use uuid::Uuid;
 
 use super::ApiTags;
 use super::wire::{TokenPairBody, UserBody};
@@ -34,11 +38,23 @@ struct LoginBody {
     password: StrictString<fields::Password>,
 }
 
-/// A refresh token to rotate.
+/// A refresh token to rotate. In cookie mode send `{}`: the token comes from the
+/// `__Host-rampart-refresh` cookie, and the request needs `X-CSRF-Token`.
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 struct RefreshBody {
-    refresh_token: StrictString<fields::RefreshToken>,
+    refresh_token: Option<StrictString<fields::RefreshToken>>,
+}
+
+/// Where a browser keeps the refresh token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+enum SessionMode {
+    /// In the response body, for API clients (the default).
+    Bearer,
+    /// In an HttpOnly, Secure, SameSite=Strict `__Host-` cookie, with a readable CSRF cookie
+    /// whose value unsafe cookie-authenticated requests repeat in `X-CSRF-Token`.
+    Cookie,
 }
 
 #[derive(ApiResponse)]
@@ -80,9 +96,9 @@ problem_response!(RefreshProblem {
 
 #[derive(ApiResponse)]
 enum LogoutResponse {
-    /// The access token and its session are revoked.
+    /// The access token and its session are revoked; browsers drop the session cookies.
     #[oai(status = 204)]
-    NoContent,
+    NoContent(#[oai(header = "Clear-Site-Data")] String),
 }
 
 problem_response!(LogoutProblem {
@@ -122,6 +138,9 @@ impl AuthApi {
         &self,
         state: poem::web::Data<&HttpState>,
         context: poem::web::Data<&RequestContext>,
+        jar: &CookieJar,
+        /// `cookie` keeps the refresh token in an HttpOnly cookie instead of the body.
+        session: Query<Option<SessionMode>>,
         body: Json<LoginBody>,
     ) -> Result<TokenResponse, LoginProblem> {
         let request = LoginRequest {
@@ -133,7 +152,11 @@ impl AuthApi {
             .login(&context, request)
             .await
             .map_err(ProblemResponse::from)?;
-        Ok(TokenResponse::Ok(Json(pair.into())))
+        Ok(token_response(
+            pair,
+            session.0 == Some(SessionMode::Cookie),
+            jar,
+        ))
     }
 
     /// Exchange a refresh token for a new token pair; the presented token is spent.
@@ -142,14 +165,24 @@ impl AuthApi {
         &self,
         state: poem::web::Data<&HttpState>,
         context: poem::web::Data<&RequestContext>,
+        jar: &CookieJar,
         body: Json<RefreshBody>,
     ) -> Result<TokenResponse, RefreshProblem> {
+        // A token in the body wins; otherwise the cookie of a browser session is used, and the
+        // CSRF middleware has already checked that request.
+        let (token, cookie_mode) = match body.0.refresh_token {
+            Some(token) => (token.into_inner(), false),
+            None => match jar.get(REFRESH_COOKIE) {
+                Some(cookie) => (cookie.value_str().to_owned(), true),
+                None => (String::new(), false),
+            },
+        };
         let pair = state
             .auth
-            .refresh(&context, body.0.refresh_token.as_str())
+            .refresh(&context, &token)
             .await
             .map_err(ProblemResponse::from)?;
-        Ok(TokenResponse::Ok(Json(pair.into())))
+        Ok(token_response(pair, cookie_mode, jar))
     }
 
     /// Revoke the access token and its whole session.
@@ -158,6 +191,7 @@ impl AuthApi {
         &self,
         state: poem::web::Data<&HttpState>,
         context: poem::web::Data<&RequestContext>,
+        jar: &CookieJar,
         auth: BearerAuth,
     ) -> Result<LogoutResponse, LogoutProblem> {
         state
@@ -165,6 +199,52 @@ impl AuthApi {
             .logout(&context, &auth.0)
             .await
             .map_err(ProblemResponse::from)?;
-        Ok(LogoutResponse::NoContent)
+        for name in [REFRESH_COOKIE, CSRF_COOKIE] {
+            if jar.get(name).is_some() {
+                jar.add(expired_cookie(name));
+            }
+        }
+        Ok(LogoutResponse::NoContent("\"cookies\"".to_owned()))
     }
+}
+
+/// Returns the token pair as the response body, or, in cookie mode, sets the refresh token and
+/// a fresh CSRF token as cookies and leaves the refresh token out of the body.
+fn token_response(pair: TokenPair, cookie_mode: bool, jar: &CookieJar) -> TokenResponse {
+    if !cookie_mode {
+        return TokenResponse::Ok(Json(pair.into()));
+    }
+    let max_age = std::time::Duration::from_secs(
+        u64::try_from(pair.refresh_expires_in.whole_seconds()).unwrap_or(0),
+    );
+    let mut refresh = session_cookie(REFRESH_COOKIE, &pair.refresh_token, max_age);
+    refresh.set_http_only(true);
+    jar.add(refresh);
+    // The CSRF token is readable by the page, which repeats it in X-CSRF-Token.
+    jar.add(session_cookie(
+        CSRF_COOKIE,
+        &Uuid::new_v4().simple().to_string(),
+        max_age,
+    ));
+
+    let mut body = TokenPairBody::from(pair);
+    body.refresh_token = None;
+    TokenResponse::Ok(Json(body))
+}
+
+/// Builds a `__Host-` cookie: Secure, path `/`, no domain, SameSite=Strict.
+fn session_cookie(name: &str, value: &str, max_age: std::time::Duration) -> Cookie {
+    let mut cookie = Cookie::new_with_str(name, value);
+    cookie.set_secure(true);
+    cookie.set_path("/");
+    cookie.set_same_site(SameSite::Strict);
+    cookie.set_max_age(max_age);
+    cookie
+}
+
+/// Builds the cookie that makes a browser delete `name`.
+fn expired_cookie(name: &str) -> Cookie {
+    let mut cookie = session_cookie(name, "", std::time::Duration::ZERO);
+    cookie.make_removal();
+    cookie
 }

@@ -49,8 +49,10 @@ impl From<User> for UserBody {
 pub(super) struct TokenPairBody {
     /// PASETO v4.public access token, for `Authorization: Bearer`.
     pub(super) access_token: String,
-    /// Refresh token for /api/v1/auth/refresh; single use.
-    pub(super) refresh_token: String,
+    /// Refresh token for /api/v1/auth/refresh; single use. Absent in cookie mode, where it
+    /// travels in the HttpOnly `__Host-rampart-refresh` cookie instead.
+    #[oai(skip_serializing_if_is_none)]
+    pub(super) refresh_token: Option<String>,
     /// Always `Bearer`.
     pub(super) token_type: String,
     /// Seconds until the access token expires.
@@ -63,7 +65,7 @@ impl From<TokenPair> for TokenPairBody {
     fn from(pair: TokenPair) -> Self {
         Self {
             access_token: pair.access_token,
-            refresh_token: pair.refresh_token,
+            refresh_token: Some(pair.refresh_token),
             token_type: "Bearer".to_owned(),
             expires_in: pair.access_expires_in.whole_seconds(),
             refresh_expires_in: pair.refresh_expires_in.whole_seconds(),
