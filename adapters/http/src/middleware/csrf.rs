@@ -55,10 +55,7 @@ pub(crate) fn cookie<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value.trim())
 }
 
-fn header<'a>(
-    request: &'a Request,
-    name: impl poem::http::header::AsHeaderName,
-) -> Option<&'a str> {
+fn header(request: &Request, name: impl poem::http::header::AsHeaderName) -> Option<&str> {
     request
         .headers()
         .get(name)
