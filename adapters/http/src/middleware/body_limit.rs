@@ -7,10 +7,12 @@
 //! One route may be left to enforce its own limit while it streams its body: the upload route,
 //! whose limit is larger and whose rejections are security events.
 
-use poem::error::ReadBodyError;
+use std::time::Duration;
+
 use poem::http::Method;
 use poem::http::header::CONTENT_LENGTH;
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::problem::{ProblemKind, ProblemResponse};
 
@@ -45,6 +47,27 @@ pub struct BodyLimitEndpoint<E> {
     streamed_route: Option<&'static str>,
 }
 
+/// Most bytes of a rejected body read and thrown away before the 413 is sent: 16 MiB.
+const DRAIN_MAX: u64 = 16 * 1024 * 1024;
+/// Longest time spent throwing a rejected body away: 5 s.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Reads and discards what is left of a rejected body, up to [`DRAIN_MAX`] bytes and
+/// [`DRAIN_TIMEOUT`]. A server that closes a connection while the client is still sending
+/// makes the kernel reset it, and the reset can destroy the 413 before the client reads it;
+/// taking the rest of a moderately large body first lets the client see the answer. Beyond
+/// those bounds the connection is closed anyway.
+async fn drain(reader: &mut (impl AsyncRead + Unpin)) {
+    let discarded = tokio::time::timeout(
+        DRAIN_TIMEOUT,
+        tokio::io::copy(&mut reader.take(DRAIN_MAX), &mut tokio::io::sink()),
+    )
+    .await;
+    if discarded.is_err() {
+        tracing::info!("stopped discarding a rejected body after the drain timeout");
+    }
+}
+
 fn too_large(max_bytes: usize) -> Response {
     ProblemResponse::new(
         ProblemKind::PayloadTooLarge,
@@ -69,13 +92,23 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse::<u64>().ok());
         match declared {
-            Some(length) if length > self.max_bytes as u64 => return Ok(too_large(self.max_bytes)),
+            Some(length) if length > self.max_bytes as u64 => {
+                let mut reader = request.take_body().into_async_read();
+                drain(&mut reader).await;
+                return Ok(too_large(self.max_bytes));
+            }
             Some(_) => {}
             None => {
                 // No declared length: read at most the limit, and stop as soon as it is passed.
-                match request.take_body().into_bytes_limit(self.max_bytes).await {
-                    Ok(bytes) => request.set_body(Body::from(bytes)),
-                    Err(ReadBodyError::PayloadTooLarge) => return Ok(too_large(self.max_bytes)),
+                let limit = self.max_bytes as u64;
+                let mut reader = request.take_body().into_async_read();
+                let mut bytes = Vec::new();
+                match (&mut reader).take(limit + 1).read_to_end(&mut bytes).await {
+                    Ok(_) if bytes.len() as u64 > limit => {
+                        drain(&mut reader).await;
+                        return Ok(too_large(self.max_bytes));
+                    }
+                    Ok(_) => request.set_body(Body::from(bytes)),
                     Err(error) => {
                         tracing::info!(error = %error, "request body could not be read");
                         let problem = ProblemResponse::new(
