@@ -45,6 +45,7 @@ pub(crate) fn build_deps(config: &Config, database: Database) -> anyhow::Result<
         iterations: config.argon2.iterations,
         parallelism: config.argon2.parallelism,
         queue_capacity: config.hash_queue,
+        ..rampart_password::Argon2Settings::default()
     })
     .context("setting up argon2 (check the password.argon2_* settings)")?;
 

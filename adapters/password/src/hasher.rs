@@ -1,26 +1,27 @@
-//! [`Argon2PasswordHasher`]: argon2id hashing on blocking threads behind a bounded queue.
+//! [`Argon2PasswordHasher`]: argon2id hashing on a thread pool behind a bounded queue.
 //!
 //! Each job takes a permit from a semaphore without waiting, so a full queue returns
-//! `HashError::Busy` at once instead of piling up work. The permit moves into the blocking job
-//! and is released when the hash is done, even if the caller stopped waiting. Jobs run inside
-//! the caller's tracing span. Nothing here logs a password or a hash.
+//! `HashError::Busy` at once instead of piling up work. Admitted jobs run on the [`HashPool`],
+//! one per hashing thread at a time, and the rest wait their turn in its channel. The permit moves into the
+//! job and is released when the hash is done, even if the caller stopped waiting. Jobs run
+//! inside the caller's tracing span. Nothing here logs a password or a hash.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 
 use argon2::password_hash::phc;
-use argon2::{
-    ARGON2ID_IDENT, Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version,
-};
+use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, PasswordHasher as _, Version};
 use async_trait::async_trait;
 use rampart_domain::password::Password;
 use rampart_domain::user::PasswordHash;
 use rampart_ports::{HashError, PasswordHasher, Verification};
-use tokio::sync::{Semaphore, TryAcquireError};
+use tokio::sync::{Semaphore, TryAcquireError, oneshot};
 use tracing::{Dispatch, Span, instrument};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use crate::pool::HashPool;
 use crate::settings::{Argon2Settings, SettingsError, within_limits};
 
 /// Error of an unusable stored hash, kept as the source of [`HashError::Internal`].
@@ -36,6 +37,7 @@ enum StoredHashError {
 pub struct Argon2PasswordHasher {
     inner: Arc<Inner>,
     queue: Arc<Semaphore>,
+    pool: HashPool,
 }
 
 /// State shared with the blocking jobs.
@@ -47,21 +49,27 @@ struct Inner {
 }
 
 impl Argon2PasswordHasher {
-    /// Checks `settings` and hashes a random dummy password with them, on the calling thread.
+    /// Checks `settings`, hashes a random dummy password with them on the calling thread, and
+    /// starts the hashing threads, at most `queue_capacity` of them.
     ///
     /// # Errors
-    /// [`SettingsError`] when a setting is out of range or hashing the dummy password fails.
+    /// [`SettingsError`] when a setting is out of range, hashing the dummy password fails or a
+    /// hashing thread cannot start.
     pub fn new(settings: Argon2Settings) -> Result<Self, SettingsError> {
         let params = settings.params()?;
-        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let argon2 = Argon2::new(ALGORITHM, VERSION, params);
         let dummy_password = Zeroizing::new(Uuid::new_v4().to_string());
         let dummy_hash = argon2
             .hash_password(dummy_password.as_bytes())
             .map_err(SettingsError::DummyHash)?
             .to_string();
 
+        let pool = HashPool::start(settings.threads.min(settings.queue_capacity))
+            .map_err(SettingsError::ThreadStart)?;
+
         Ok(Self {
             queue: Arc::new(Semaphore::new(settings.queue_capacity)),
+            pool,
             inner: Arc::new(Inner {
                 argon2,
                 settings,
@@ -75,7 +83,7 @@ impl Argon2PasswordHasher {
         &self.inner.settings
     }
 
-    /// Runs `job` on a blocking thread inside the current span, or returns
+    /// Runs `job` on the hashing pool inside the current span, or returns
     /// [`HashError::Busy`] when the queue is full.
     async fn run<T, F>(&self, job: F) -> Result<T, HashError>
     where
@@ -91,35 +99,94 @@ impl Argon2PasswordHasher {
         let inner = Arc::clone(&self.inner);
         let span = Span::current();
         let dispatch = tracing::dispatcher::get_default(Dispatch::clone);
+        let (sender, receiver) = oneshot::channel();
 
-        let task = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            tracing::dispatcher::with_default(&dispatch, || span.in_scope(|| job(&inner)))
-        });
-        task.await
-            .map_err(|error| HashError::Internal(Box::new(error)))?
+        self.pool
+            .submit(move || {
+                let result =
+                    tracing::dispatcher::with_default(&dispatch, || span.in_scope(|| job(&inner)));
+                // The slot is free before the caller sees the result. The caller may have
+                // stopped waiting; the result is then dropped.
+                drop(permit);
+                let _ = sender.send(result);
+            })
+            .map_err(internal)?;
+        receiver.await.map_err(internal)?
     }
 }
 
+/// The algorithm and version of every new hash.
+const ALGORITHM: Algorithm = Algorithm::Argon2id;
+const VERSION: Version = Version::V0x13;
+
 impl Inner {
+    /// Hashes `password` with a new random salt into a PHC string.
+    ///
+    /// This does what argon2's `hash_password` does, on this thread's reused memory.
+    fn hash(&self, password: &[u8]) -> Result<PasswordHash, HashError> {
+        let salt = argon2::password_hash::try_generate_salt()
+            .map_err(|error| internal(argon2::password_hash::Error::from(error)))?;
+        let params = self.argon2.params();
+        let mut output = vec![0u8; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
+        with_memory(self.block_count(), self.block_count(), |blocks| {
+            self.argon2
+                .hash_password_into_with_memory(password, &salt, &mut output, blocks)
+        })
+        .map_err(internal)?;
+
+        let hash = phc::PasswordHash {
+            algorithm: ALGORITHM.ident(),
+            version: Some(VERSION.into()),
+            params: phc::ParamsString::try_from(params).map_err(internal)?,
+            salt: Some(phc::Salt::new(&salt).map_err(internal)?),
+            hash: Some(phc::Output::new(&output).map_err(internal)?),
+        };
+        Ok(PasswordHash::new(hash.to_string()))
+    }
+
     /// Verifies `password` against the PHC string `stored`.
+    ///
+    /// This does what argon2's `verify_password` does: hash the password with the stored
+    /// algorithm, version, costs and salt, and compare the outputs in constant time. It passes
+    /// its own memory, though, so that logins reuse one buffer per hashing thread.
     fn verify(&self, password: &[u8], stored: &str) -> Result<Verification, HashError> {
         let parsed = phc::PasswordHash::new(stored).map_err(internal)?;
-        if parsed.salt.is_none() || parsed.hash.is_none() {
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
             return Err(internal(StoredHashError::Incomplete));
-        }
+        };
         let params = Params::try_from(&parsed).map_err(internal)?;
         if !within_limits(&params) {
             return Err(internal(StoredHashError::TooCostly));
         }
+        let algorithm = Algorithm::try_from(parsed.algorithm.as_str()).map_err(internal)?;
+        let version = parsed
+            .version
+            .map(Version::try_from)
+            .transpose()
+            .map_err(internal)?
+            .unwrap_or_default();
+        let argon2 = Argon2::new(algorithm, version, params.clone());
 
-        match self.argon2.verify_password(password, &parsed) {
-            Ok(()) => Ok(Verification::Valid {
+        let mut output = vec![0u8; expected.len()];
+        with_memory(params.block_count(), self.block_count(), |blocks| {
+            argon2.hash_password_into_with_memory(password, salt.as_ref(), &mut output, blocks)
+        })
+        .map_err(internal)?;
+        let computed = phc::Output::new(&output).map_err(internal)?;
+
+        // `phc::Output` compares in constant time.
+        if computed == *expected {
+            Ok(Verification::Valid {
                 needs_rehash: self.needs_rehash(&parsed, &params),
-            }),
-            Err(argon2::password_hash::Error::PasswordInvalid) => Ok(Verification::Invalid),
-            Err(error) => Err(internal(error)),
+            })
+        } else {
+            Ok(Verification::Invalid)
         }
+    }
+
+    /// Returns the number of memory blocks of the configured costs.
+    fn block_count(&self) -> usize {
+        self.argon2.params().block_count()
     }
 
     /// Returns whether a stored hash differs from the configured algorithm, version or costs.
@@ -141,14 +208,7 @@ impl PasswordHasher for Argon2PasswordHasher {
     #[instrument(level = "debug", skip_all)]
     async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
         let password = Zeroizing::new(password.expose().to_owned());
-        self.run(move |inner| {
-            let hash = inner
-                .argon2
-                .hash_password(password.as_bytes())
-                .map_err(internal)?;
-            Ok(PasswordHash::new(hash.to_string()))
-        })
-        .await
+        self.run(move |inner| inner.hash(password.as_bytes())).await
     }
 
     #[instrument(level = "debug", skip_all)]
@@ -179,8 +239,42 @@ impl fmt::Debug for Argon2PasswordHasher {
         f.debug_struct("Argon2PasswordHasher")
             .field("settings", &self.inner.settings)
             .field("free_queue_slots", &self.queue.available_permits())
+            .field("threads", &self.pool.threads())
             .finish_non_exhaustive()
     }
+}
+
+thread_local! {
+    /// The argon2 memory of this hashing thread, kept from one hash to the next.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `hash` on `blocks` argon2 blocks of memory.
+///
+/// A hash with the configured costs (`configured_blocks`) reuses this thread's buffer. A new
+/// zeroed allocation of `memory_kib` for every login would cost the time to zero it. Under
+/// that churn glibc's arenas also fragmented until each kept three hashes' worth of memory
+/// (measured: 58 MiB per arena at m = 19 MiB). A stored hash with other costs, one that needs a
+/// rehash, gets memory of its own for this call.
+// NOTE: like argon2's own allocation, the buffer is not wiped between hashes; the argon2 crate
+// does not zeroize its memory either.
+fn with_memory<T>(
+    blocks: usize,
+    configured_blocks: usize,
+    hash: impl FnOnce(&mut [Block]) -> T,
+) -> T {
+    if blocks != configured_blocks {
+        return hash(&mut vec![Block::new(); blocks]);
+    }
+    MEMORY.with(|memory| match memory.try_borrow_mut() {
+        Ok(mut memory) => {
+            // The contents need no reset: argon2 writes every block before it reads it.
+            memory.resize(blocks, Block::new());
+            hash(&mut memory)
+        }
+        // Only a hash running inside another on this thread could find the buffer borrowed.
+        Err(_) => hash(&mut vec![Block::new(); blocks]),
+    })
 }
 
 fn internal(error: impl std::error::Error + Send + Sync + 'static) -> HashError {

@@ -14,6 +14,7 @@ fn fast() -> Argon2Settings {
         iterations: 1,
         parallelism: 1,
         queue_capacity: 4,
+        threads: 2,
     }
 }
 
@@ -74,6 +75,63 @@ async fn wrong_password_is_invalid() {
         .unwrap();
 
     assert_eq!(result, Verification::Invalid);
+}
+
+#[tokio::test]
+async fn repeated_verifies_stay_correct() {
+    // Verifications with the configured costs share one buffer per hashing thread.
+    let hasher = hasher(fast());
+    let hash = hasher.hash(&password()).await.unwrap();
+    let wrong = Password::new("Violet-Harbor-88");
+
+    for round in 0..4 {
+        let right = hasher.verify(&password(), &hash).await.unwrap();
+        let invalid = hasher.verify(&wrong, &hash).await.unwrap();
+        assert_eq!(
+            right,
+            Verification::Valid {
+                needs_rehash: false
+            },
+            "round {round}"
+        );
+        assert_eq!(invalid, Verification::Invalid, "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn verifies_hash_of_argon2_crate() {
+    let params = Params::new(64, 1, 1, None).unwrap();
+    let stored = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password(password().expose().as_bytes())
+        .unwrap()
+        .to_string();
+
+    let result = hasher(fast())
+        .verify(&password(), &PasswordHash::new(stored))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        result,
+        Verification::Valid {
+            needs_rehash: false
+        }
+    );
+}
+
+#[tokio::test]
+async fn argon2_crate_verifies_our_hash() {
+    let hasher = hasher(fast());
+    let hash = hasher.hash(&password()).await.unwrap();
+    let parsed = phc::PasswordHash::new(hash.expose()).unwrap();
+    let argon2 = Argon2::default();
+
+    let right =
+        argon2::PasswordVerifier::verify_password(&argon2, password().expose().as_bytes(), &parsed);
+    let wrong = argon2::PasswordVerifier::verify_password(&argon2, b"Violet-Harbor-88", &parsed);
+
+    assert!(right.is_ok(), "{right:?}");
+    assert!(wrong.is_err());
 }
 
 #[tokio::test]
@@ -204,6 +262,7 @@ async fn full_queue_is_busy() {
         iterations: 4,
         parallelism: 1,
         queue_capacity: 1,
+        threads: 1,
     }));
     let running = Arc::clone(&hasher);
     let first = tokio::spawn(async move { running.hash(&password()).await });
@@ -227,6 +286,7 @@ async fn cancelled_caller_keeps_slot_until_done() {
         iterations: 4,
         parallelism: 1,
         queue_capacity: 1,
+        threads: 1,
     });
 
     let cancelled = tokio::time::timeout(Duration::from_millis(1), hasher.hash(&password())).await;

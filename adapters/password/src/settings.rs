@@ -17,6 +17,8 @@ pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
 pub const MAX_ITERATIONS: u32 = 64;
 /// Maximum degree of parallelism (lanes) accepted in settings and in stored hashes.
 pub const MAX_PARALLELISM: u32 = 64;
+/// Maximum number of hashing threads accepted in settings.
+const MAX_THREADS: u64 = 1024;
 
 /// Argon2id costs and the maximum number of hashing jobs in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,31 +32,45 @@ pub struct Argon2Settings {
     /// Maximum number of hashing jobs in flight. A request beyond it gets `HashError::Busy`
     /// without waiting.
     pub queue_capacity: usize,
+    /// Threads that hash, so the most hashes computed at once; jobs beyond wait in the queue.
+    /// Hashing memory stays below `threads × memory_kib` KiB.
+    pub threads: usize,
 }
 
 impl Default for Argon2Settings {
-    /// Returns argon2id with m = 19456 KiB, t = 2, p = 1 (the argon2 crate's `Params::DEFAULT`)
-    /// and [`default_queue_capacity`].
+    /// Returns argon2id with m = 19456 KiB, t = 2, p = 1 (the argon2 crate's `Params::DEFAULT`),
+    /// [`default_queue_capacity`] and [`default_threads`].
     fn default() -> Self {
         Self {
             memory_kib: Params::DEFAULT_M_COST,
             iterations: Params::DEFAULT_T_COST,
             parallelism: Params::DEFAULT_P_COST,
             queue_capacity: default_queue_capacity(),
+            threads: default_threads(),
         }
     }
 }
 
-/// Returns twice the number of CPUs this process may use, or 2 when that is unknown.
+/// Returns half the number of CPUs this process may use, at least 1.
 ///
-/// Admitted jobs run at once on blocking threads and share the CPUs, so at this capacity a hash
-/// takes about twice as long as on an idle machine at worst, and hashing memory stays below
-/// `queue_capacity × memory_kib` KiB.
-pub fn default_queue_capacity() -> usize {
+/// A login flood then keeps at most half the CPUs busy with argon2 even before the scheduler
+/// favors request handling over the lower-priority hashing threads.
+pub fn default_threads() -> usize {
+    (cpus() / 2).max(1)
+}
+
+fn cpus() -> usize {
     thread::available_parallelism()
         .map(NonZeroUsize::get)
         .unwrap_or(1)
-        .saturating_mul(2)
+}
+
+/// Returns twice the number of CPUs this process may use, or 2 when that is unknown.
+///
+/// Admitted jobs beyond the hashing threads wait for a free one, so this bounds the wait of a
+/// login, while hashing memory depends on the threads alone.
+pub fn default_queue_capacity() -> usize {
+    cpus().saturating_mul(2)
 }
 
 /// Error of invalid settings.
@@ -74,6 +90,9 @@ pub enum SettingsError {
     /// Hashing the dummy password at construction failed.
     #[error("failed to hash the dummy password")]
     DummyHash(#[source] argon2::password_hash::Error),
+    /// A hashing thread could not be started.
+    #[error("failed to start a password hashing thread")]
+    ThreadStart(#[source] std::io::Error),
 }
 
 impl Argon2Settings {
@@ -106,6 +125,12 @@ impl Argon2Settings {
             u64::try_from(self.queue_capacity).unwrap_or(u64::MAX),
             1,
             u64::try_from(tokio::sync::Semaphore::MAX_PERMITS).unwrap_or(u64::MAX),
+        )?;
+        check_range(
+            "threads",
+            u64::try_from(self.threads).unwrap_or(u64::MAX),
+            1,
+            MAX_THREADS,
         )?;
         Params::new(self.memory_kib, self.iterations, self.parallelism, None)
             .map_err(SettingsError::Params)
@@ -145,6 +170,30 @@ mod tests {
         assert_eq!(settings.parallelism, 1);
         assert!(settings.queue_capacity >= 2);
         assert!(settings.params().is_ok());
+    }
+
+    #[test]
+    fn zero_threads_are_rejected() {
+        let settings = Argon2Settings {
+            threads: 0,
+            ..Argon2Settings::default()
+        };
+
+        assert!(matches!(
+            settings.params(),
+            Err(SettingsError::OutOfRange {
+                name: "threads",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn default_threads_are_half_the_cpus() {
+        let threads = default_threads();
+
+        assert!(threads >= 1);
+        assert!(threads <= cpus().max(1));
     }
 
     #[test]
