@@ -6,6 +6,7 @@
 use poem::Request;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
+use rampart_domain::token::AccessClaims;
 use rampart_ports::usecases::Session;
 
 use crate::problem::{ProblemKind, ProblemResponse};
@@ -20,7 +21,19 @@ use crate::state::HttpState;
 )]
 pub struct BearerAuth(pub Session);
 
+/// An access token whose signature and expiry a middleware verified earlier in this request,
+/// kept in the request's extensions with its claims so that [`authenticate`] need not verify
+/// the signature again.
+#[derive(Clone)]
+pub(crate) struct VerifiedAccessToken {
+    pub(crate) token: String,
+    pub(crate) claims: AccessClaims,
+}
+
 /// Verifies the bearer token and checks it against the revocation list.
+///
+/// When the request throttle already verified this same token, its claims are reused and only
+/// their expiry is checked again.
 async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Session> {
     // poem-openapi's Bearer prints the token in Debug: keep only the string, and never log it.
     let token = bearer.token;
@@ -31,11 +44,16 @@ async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Session
             "The server failed to complete the request.",
         )));
     };
-    state
-        .sessions
-        .authenticate(&token)
-        .await
-        .map_err(|error| problem_error(error.into()))
+    let verified = request
+        .extensions()
+        .get::<VerifiedAccessToken>()
+        .filter(|verified| verified.token == token)
+        .map(|verified| verified.claims.clone());
+    let session = match verified {
+        Some(claims) => state.sessions.authenticate_verified(claims).await,
+        None => state.sessions.authenticate(&token).await,
+    };
+    session.map_err(|error| problem_error(error.into()))
 }
 
 /// Turns a problem into a poem error that keeps the problem as its response.

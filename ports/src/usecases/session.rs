@@ -80,6 +80,30 @@ impl Sessions {
                     TokenError::Invalid => AuthError::Invalid,
                     TokenError::Internal(source) => AuthError::Internal(source),
                 })?;
+        self.check_revocation(claims, now).await
+    }
+
+    /// Authenticates with claims that [`TokenCodec::verify_access`] returned earlier for the
+    /// same request: checks their expiry again at the current time, and the revocation list.
+    /// This spares a second signature verification when a middleware verified the token first.
+    ///
+    /// # Errors
+    /// [`AuthError::Expired`], [`AuthError::Revoked`], or a store failure.
+    ///
+    /// [`TokenCodec::verify_access`]: crate::TokenCodec::verify_access
+    pub async fn authenticate_verified(&self, claims: AccessClaims) -> Result<Session, AuthError> {
+        let now = self.deps.clock.now();
+        if claims.expires_at <= now {
+            return Err(AuthError::Expired);
+        }
+        self.check_revocation(claims, now).await
+    }
+
+    async fn check_revocation(
+        &self,
+        claims: AccessClaims,
+        now: time::OffsetDateTime,
+    ) -> Result<Session, AuthError> {
         if self
             .deps
             .revocations

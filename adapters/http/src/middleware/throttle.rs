@@ -11,8 +11,9 @@
 //!
 //! A request passes only when both of its limits pass, and is then counted under both. The user
 //! id comes from an access token whose signature and expiry verify, a check that does no I/O.
-//! The revocation check runs later in the bearer security scheme, so a revoked but well-formed
-//! token is counted under its user and then rejected with 401.
+//! The verified token and its claims go into the request's extensions, so the bearer security
+//! scheme does not verify the signature again. The revocation check runs there, so a revoked but
+//! well-formed token is counted under its user and then rejected with 401.
 //!
 //! Responses carry the headers of draft-ietf-httpapi-ratelimit-headers (draft 09) for the
 //! tightest of the two limits ([`super::rate_headers`]). A rejection is a 429 `rate-limited`
@@ -30,6 +31,7 @@ use rampart_ports::{Clock, RateCheck, RateLimitStore, SecurityEventSink, StoreEr
 
 use super::rate_headers::{Policy, insert_headers, tightest};
 use crate::problem::{ProblemKind, ProblemResponse};
+use crate::security::VerifiedAccessToken;
 
 /// Paths under this prefix are never throttled, so probes keep working under load.
 const EXEMPT_PREFIX: &str = "/health/";
@@ -113,6 +115,8 @@ struct RequestChecks {
     checks: Vec<RateCheck>,
     policies: [Policy; 2],
     user: Option<UserId>,
+    /// The request's access token when it verified, for the bearer security scheme.
+    verified: Option<VerifiedAccessToken>,
 }
 
 impl RequestChecks {
@@ -129,9 +133,14 @@ impl RequestThrottle {
     fn checks(&self, request: &Request, context: &RequestContext) -> RequestChecks {
         let ip = context.ip_or_unspecified();
         let now = self.ports.clock.now();
-        let user: Option<UserId> = bearer_token(request)
-            .and_then(|token| self.ports.tokens.verify_access(token, now).ok())
-            .map(|claims| claims.user_id);
+        let verified = bearer_token(request).and_then(|token| {
+            let claims = self.ports.tokens.verify_access(token, now).ok()?;
+            Some(VerifiedAccessToken {
+                token: token.to_owned(),
+                claims,
+            })
+        });
+        let user: Option<UserId> = verified.as_ref().map(|verified| verified.claims.user_id);
         let ip_check = RateCheck {
             key: format!("ip:{ip}"),
             limit: self.limits.ip,
@@ -156,6 +165,7 @@ impl RequestThrottle {
             checks: vec![ip_check, second],
             policies: [Policy::Ip, policy],
             user,
+            verified,
         }
     }
 
@@ -192,7 +202,7 @@ impl RequestThrottle {
 impl<E: Endpoint> Endpoint for RequestThrottleEndpoint<E> {
     type Output = Response;
 
-    async fn call(&self, request: Request) -> poem::Result<Response> {
+    async fn call(&self, mut request: Request) -> poem::Result<Response> {
         if request.uri().path().starts_with(EXEMPT_PREFIX) {
             return Ok(self.inner.call(request).await?.into_response());
         }
@@ -202,7 +212,10 @@ impl<E: Endpoint> Endpoint for RequestThrottleEndpoint<E> {
             .cloned()
             .unwrap_or_default();
         let throttle = &self.throttle;
-        let checks = throttle.checks(&request, &context);
+        let mut checks = throttle.checks(&request, &context);
+        if let Some(verified) = checks.verified.take() {
+            request.extensions_mut().insert(verified);
+        }
         let now = throttle.ports.clock.now();
 
         let decisions = match throttle.ports.rate_limits.admit(&checks.checks, now).await {
