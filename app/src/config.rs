@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use rampart_domain::lockout::LockoutPolicy;
 use rampart_domain::network::Cidr;
 use rampart_domain::password::PasswordPolicy;
 use serde::Deserialize;
@@ -83,6 +84,8 @@ pub(crate) struct Config {
     pub(crate) request_limits: rampart_http::RequestLimits,
     /// CORS, blocking and request validation.
     pub(crate) filtering: filtering::Filtering,
+    /// The login failure limits.
+    pub(crate) lockout: LockoutPolicy,
 }
 
 /// A configuration value that could not be used.
@@ -165,6 +168,9 @@ struct FileLimits {
     ip_per_minute: Option<u32>,
     anonymous_per_hour: Option<u32>,
     authenticated_per_hour: Option<u32>,
+    login_failures_per_pair: Option<usize>,
+    login_failures_per_username: Option<usize>,
+    login_failures_per_ip: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -390,6 +396,25 @@ impl Config {
             ),
         )?;
 
+        let count = |n: Option<usize>| n.map(|n| n.to_string());
+        let lockout = shared_state::parse_login_limits(
+            &setting(
+                "limits.login_failures_per_pair",
+                "RAMPART_LIMITS_LOGIN_FAILURES_PER_PAIR",
+                count(parsed.limits.login_failures_per_pair),
+            ),
+            &setting(
+                "limits.login_failures_per_username",
+                "RAMPART_LIMITS_LOGIN_FAILURES_PER_USERNAME",
+                count(parsed.limits.login_failures_per_username),
+            ),
+            &setting(
+                "limits.login_failures_per_ip",
+                "RAMPART_LIMITS_LOGIN_FAILURES_PER_IP",
+                count(parsed.limits.login_failures_per_ip),
+            ),
+        )?;
+
         let tls = parse_tls(
             setting("tls.cert", "RAMPART_TLS_CERT", parsed.tls.cert),
             setting("tls.key", "RAMPART_TLS_KEY", parsed.tls.key),
@@ -506,6 +531,7 @@ impl Config {
             redis,
             request_limits,
             filtering,
+            lockout,
         })
     }
 

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use rampart_domain::lockout::LockoutPolicy;
 use rampart_domain::upload_policy::UploadPolicy;
 use rampart_domain::user::UserId;
 use rampart_http::ReadinessProbe;
@@ -72,7 +71,7 @@ pub(crate) fn build_deps(config: &Config, database: Database) -> anyhow::Result<
         clock,
         events: Arc::new(TracingEventSink),
         password_policy: config.password_policy,
-        lockout_policy: LockoutPolicy::default(),
+        lockout_policy: config.lockout,
         upload_policy: UploadPolicy::default(),
     })
 }

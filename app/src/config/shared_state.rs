@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use rampart_domain::lockout::LockoutPolicy;
 use rampart_domain::throttle::RateLimit;
 use rampart_http::RequestLimits;
 use rampart_redis::{
@@ -144,11 +145,32 @@ pub(super) fn parse_limits(
     })
 }
 
+/// Parses the three login failure limits into the lockout policy; the windows, the lock
+/// duration and the delays keep their defaults.
+///
+/// # Errors
+/// [`ConfigError::Invalid`] naming the first bad key.
+pub(super) fn parse_login_limits(
+    per_pair: &Setting,
+    per_username: &Setting,
+    per_ip: &Setting,
+) -> Result<LockoutPolicy, ConfigError> {
+    let defaults = LockoutPolicy::default();
+    let expected = "a number of failed logins, 1 or more";
+    Ok(LockoutPolicy {
+        pair_limit: per_pair.parse_number(defaults.pair_limit, 1, expected)?,
+        delay_threshold: per_username.parse_number(defaults.delay_threshold, 1, expected)?,
+        ip_limit: per_ip.parse_number(defaults.ip_limit, 1, expected)?,
+        ..defaults
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
 
     use super::super::{Config, ConfigError};
+    use super::LockoutPolicy;
 
     fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let vars: HashMap<String, String> = vars
@@ -233,6 +255,40 @@ mod tests {
         assert_eq!(config.request_limits.ip.window.whole_seconds(), 60);
         assert_eq!(config.request_limits.anonymous.limit, 100);
         assert_eq!(config.request_limits.authenticated.limit, 5000);
+    }
+
+    #[test]
+    fn login_limits_are_configurable() {
+        let config = load(&[
+            ("RAMPART_LIMITS_LOGIN_FAILURES_PER_PAIR", "7"),
+            ("RAMPART_LIMITS_LOGIN_FAILURES_PER_USERNAME", "50"),
+            ("RAMPART_LIMITS_LOGIN_FAILURES_PER_IP", "30"),
+        ])
+        .unwrap();
+
+        assert_eq!(config.lockout.pair_limit, 7);
+        assert_eq!(config.lockout.delay_threshold, 50);
+        assert_eq!(config.lockout.ip_limit, 30);
+        assert_eq!(
+            config.lockout.lock_duration,
+            LockoutPolicy::default().lock_duration
+        );
+    }
+
+    #[test]
+    fn login_limits_default_to_policy() {
+        let config = load(&[]).unwrap();
+
+        assert_eq!(config.lockout, LockoutPolicy::default());
+    }
+
+    #[test]
+    fn zero_login_limit_is_rejected() {
+        let error = load(&[("RAMPART_LIMITS_LOGIN_FAILURES_PER_IP", "0")])
+            .unwrap_err()
+            .to_string();
+
+        assert!(error.contains("limits.login_failures_per_ip"), "{error}");
     }
 
     #[test]
