@@ -11,6 +11,7 @@ use rampart_domain::network::Cidr;
 use rampart_domain::password::PasswordPolicy;
 use serde::Deserialize;
 
+mod bench;
 mod database;
 pub(crate) mod filtering;
 mod shared_state;
@@ -86,6 +87,8 @@ pub(crate) struct Config {
     pub(crate) filtering: filtering::Filtering,
     /// The login failure limits.
     pub(crate) lockout: LockoutPolicy,
+    /// Serves without the security middleware, for benchmarks in development only.
+    pub(crate) bench_stack_off: bool,
 }
 
 /// A configuration value that could not be used.
@@ -138,6 +141,8 @@ struct FileConfig {
     password: FilePassword,
     #[serde(default)]
     limits: FileLimits,
+    #[serde(default)]
+    bench: bench::FileBench,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -414,6 +419,14 @@ impl Config {
                 count(parsed.limits.login_failures_per_ip),
             ),
         )?;
+        let bench_stack_off = bench::parse_stack_off(
+            &setting(
+                "bench.stack_off",
+                "RAMPART_BENCH_STACK_OFF",
+                parsed.bench.stack_off.map(|b| b.to_string()),
+            ),
+            environment,
+        )?;
 
         let tls = parse_tls(
             setting("tls.cert", "RAMPART_TLS_CERT", parsed.tls.cert),
@@ -532,6 +545,7 @@ impl Config {
             request_limits,
             filtering,
             lockout,
+            bench_stack_off,
         })
     }
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use poem::endpoint::EitherEndpoint;
 use poem::http::HeaderValue;
 use poem::middleware::{CatchPanic, CookieJarManager};
 use poem::{Endpoint, EndpointExt, Response, Route, handler};
@@ -40,6 +41,9 @@ pub struct HttpOptions {
     /// Mounts `GET /__test/panic`, which panics, for tests of the 500 response. Debug builds
     /// only; release builds ignore it.
     pub test_fault_route: bool,
+    /// Serves without the security middleware, so a benchmark can measure what it costs. Never
+    /// for production: the configuration accepts it only in development.
+    pub bench_stack_off: bool,
 }
 
 impl Default for HttpOptions {
@@ -50,6 +54,7 @@ impl Default for HttpOptions {
             request_limits: RequestLimits::default(),
             cors: CorsPolicy::default(),
             test_fault_route: false,
+            bench_stack_off: false,
         }
     }
 }
@@ -79,6 +84,11 @@ pub fn openapi_json() -> String {
 }
 
 /// Builds the whole HTTP application: operations, `/openapi.json`, `/docs` and the middleware.
+///
+/// With [`HttpOptions::bench_stack_off`] the security headers, CORS, blocking, throttles, CSRF
+/// check, request timeout, body limit and request validation are left out. The request context
+/// and access log, problem details, panic capture and the bearer authentication of the
+/// operations stay.
 pub fn build_app(state: HttpState, options: HttpOptions) -> impl Endpoint<Output = Response> {
     let api = api_service();
     let docs = api.swagger_ui();
@@ -104,7 +114,19 @@ pub fn build_app(state: HttpState, options: HttpOptions) -> impl Endpoint<Output
     // Handlers read and set the cookies of browser sessions through poem's CookieJar.
     let routes = routes.with(CookieJarManager::new());
 
-    routes
+    let context = RequestContextLayer {
+        trusted_proxies: Arc::new(options.trusted_proxies),
+    };
+    if options.bench_stack_off {
+        let bare = routes
+            .with(CatchPanic::new().with_handler(catch_panic))
+            .around(errors_to_problems)
+            .data(state)
+            .with(context);
+        return EitherEndpoint::A(bare);
+    }
+
+    let guarded = routes
         .with(RequestValidation {
             guard: guard.clone(),
         })
@@ -134,9 +156,8 @@ pub fn build_app(state: HttpState, options: HttpOptions) -> impl Endpoint<Output
         .with(SecurityHeaders {
             xss_protection: options.xss_protection,
         })
-        .with(RequestContextLayer {
-            trusted_proxies: Arc::new(options.trusted_proxies),
-        })
+        .with(context);
+    EitherEndpoint::B(guarded)
 }
 
 #[derive(Clone)]

@@ -52,8 +52,17 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
         request_limits: config.request_limits,
         cors: config.filtering.cors.clone(),
         test_fault_route: config.filtering.test_fault_route,
+        bench_stack_off: config.bench_stack_off,
         ..HttpOptions::default()
     };
+    if config.bench_stack_off {
+        tracing::warn!(
+            setting = "bench.stack_off",
+            "BENCHMARK MODE: serving WITHOUT the security middleware (no security headers, CORS, \
+             blocking, throttles, CSRF check, request timeout, body limit or request \
+             validation); never expose this instance"
+        );
+    }
     let app = build_app(HttpState::new(deps, guard, probes), options);
 
     // Every listener stops on the same signal; a watch channel keeps the signal for listeners
