@@ -3,7 +3,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help run build test deps check fmt lint layers openapi clean-data
+.PHONY: help run build test deps check fmt lint layers openapi clean-data bench bench-quick bench-check
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -16,6 +16,7 @@ build: ## Build every crate and the rampart binary (debug)
 
 test: deps check build ## Run the whole suite: format check, clippy, unit, contract and end-to-end tests
 	$(CARGO) test --workspace --all-features
+	$(MAKE) bench-check
 
 deps: ## Install the programs the tests need (apt-get as root; otherwise prints the command)
 	./scripts/install-deps.sh
@@ -35,6 +36,20 @@ layers: ## Fail if the domain depends on a runtime, database, web, token or hash
 
 openapi: ## Print the OpenAPI document
 	@$(CARGO) run -q -p rampart -- openapi
+
+bench: ## Benchmark Rampart against the DRF reference with wrk (release build; about 10 minutes)
+	python3 scripts/bench.py
+
+bench-quick: ## Short benchmark: a few seconds per endpoint, embedded default (and the reference if installed)
+	python3 scripts/bench.py --quick
+
+# Not a timed test: it checks that the quick mode runs and prints its table, never the figures.
+bench-check: ## Check that the quick benchmark runs and prints its table (debug build, Rampart alone)
+	@out=$$(mktemp); \
+	timeout 300 python3 scripts/bench.py --quick --binary target/debug/rampart --reference off >"$$out"; \
+	status=$$?; cat "$$out"; \
+	if [ "$$status" -eq 0 ] && grep -q '^| GET /health/live |' "$$out"; then rm -f "$$out"; echo "bench-check: table printed"; \
+	else rm -f "$$out"; echo "bench-check: the quick benchmark failed (exit $$status) or printed no table" >&2; exit 1; fi
 
 clean-data: ## Delete the local database, keys and logs of `make run`
 	rm -rf data logs
