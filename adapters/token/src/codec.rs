@@ -23,6 +23,7 @@ use tracing::{debug, instrument};
 
 use crate::claims::{AccessPayload, Parties, RefreshPayload};
 use crate::keys::KeyRing;
+use crate::verified::{Lookup, VerifiedAccessTokens};
 
 /// Maximum length of a token accepted for verification. Issued tokens are under 1 KiB.
 pub const MAX_TOKEN_LEN: usize = 4096;
@@ -56,6 +57,8 @@ struct Footer {
 pub struct PasetoTokenCodec {
     keys: RwLock<Arc<KeyRing>>,
     parties: Parties,
+    /// Access tokens that verified, so that each one's signature is checked once.
+    pub(crate) verified: VerifiedAccessTokens,
 }
 
 impl PasetoTokenCodec {
@@ -68,6 +71,7 @@ impl PasetoTokenCodec {
                 issuer: issuer.into(),
                 audience: audience.into(),
             },
+            verified: VerifiedAccessTokens::default(),
         }
     }
 
@@ -78,6 +82,7 @@ impl PasetoTokenCodec {
         // A panic while holding the lock cannot leave the Arc half-written, so poisoning is safe
         // to ignore here and below.
         *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+        self.verified.clear();
     }
 
     fn keys(&self) -> Arc<KeyRing> {
@@ -161,10 +166,21 @@ impl TokenCodec for PasetoTokenCodec {
         )
     }
 
+    /// Verifies the signature of an access token the first time it is seen, and afterwards
+    /// only its expiry ([`VerifiedAccessTokens`]).
     #[instrument(level = "debug", skip_all)]
     fn verify_access(&self, token: &str, now: OffsetDateTime) -> Result<AccessClaims, TokenError> {
+        match self.verified.lookup(token, now) {
+            Lookup::Valid(claims) => return Ok(claims),
+            Lookup::Expired => return Err(TokenError::Expired),
+            Lookup::Unknown => {}
+        }
         let payload: AccessPayload = self.open(token, Purpose::Access)?;
-        payload.validate(&self.parties, now).inspect_err(log_claims)
+        let claims = payload
+            .validate(&self.parties, now)
+            .inspect_err(log_claims)?;
+        self.verified.insert(token, &claims, now);
+        Ok(claims)
     }
 
     #[instrument(level = "debug", skip_all)]

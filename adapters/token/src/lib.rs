@@ -11,6 +11,7 @@ mod codec;
 mod error;
 mod key_dir;
 mod keys;
+mod verified;
 
 pub use codec::{MAX_TOKEN_LEN, PasetoTokenCodec};
 pub use error::KeyError;

@@ -359,6 +359,88 @@ fn pruned_key_no_longer_verifies() {
 }
 
 #[test]
+fn repeated_access_token_verifies_again() {
+    let (_temp, _dir, codec) = new_codec();
+    let claims = access_claims();
+    let token = codec.issue_access(&claims).unwrap();
+
+    let first = codec.verify_access(&token, now()).unwrap();
+    let second = codec
+        .verify_access(&token, now() + Duration::minutes(1))
+        .unwrap();
+
+    assert_eq!(first, claims);
+    assert_eq!(second, claims);
+    assert_eq!(codec.verified.len(), 1);
+}
+
+#[test]
+fn remembered_token_still_expires() {
+    let (_temp, _dir, codec) = new_codec();
+    let token = codec.issue_access(&access_claims()).unwrap();
+    codec.verify_access(&token, now()).unwrap();
+
+    let late = codec.verify_access(&token, now() + ACCESS_TOKEN_TTL);
+    let early = codec.verify_access(&token, now() - Duration::seconds(1));
+
+    assert!(matches!(late, Err(TokenError::Expired)), "{late:?}");
+    assert!(matches!(early, Err(TokenError::Invalid)), "{early:?}");
+}
+
+#[test]
+fn tampered_copy_of_remembered_token_is_invalid() {
+    let (_temp, _dir, codec) = new_codec();
+    let token = codec.issue_access(&access_claims()).unwrap();
+    codec.verify_access(&token, now()).unwrap();
+    let (header, body, footer) = parts(&token);
+    let mut payload = unb64(&body);
+    if let Some(byte) = payload.first_mut() {
+        *byte ^= 1;
+    }
+    let tampered = format!("{header}{}.{footer}", b64(&payload));
+
+    assert!(is_invalid(codec.verify_access(&tampered, now())));
+}
+
+#[test]
+fn replaced_keys_forget_remembered_tokens() {
+    let (_temp, dir, codec) = new_codec();
+    let token = codec.issue_access(&access_claims()).unwrap();
+    codec.verify_access(&token, now()).unwrap();
+    let rotated_at = now() + Duration::days(1);
+    dir.rotate(rotated_at).unwrap();
+    dir.prune(rotated_at + REFRESH_TOKEN_TTL).unwrap();
+
+    codec.replace_keys(dir.load().unwrap());
+
+    assert_eq!(codec.verified.len(), 0);
+    assert!(is_invalid(codec.verify_access(&token, now())));
+}
+
+#[test]
+fn full_store_keeps_verifying() {
+    let (_temp, _dir, codec) = new_codec();
+    let claims = access_claims();
+    let token = codec.issue_access(&claims).unwrap();
+    for index in 0..crate::verified::CAPACITY {
+        let mut other = access_claims();
+        other.expires_at = now() + Duration::minutes(5);
+        codec
+            .verified
+            .insert(&format!("filler-{index}"), &other, now());
+    }
+
+    let before = codec.verify_access(&token, now()).unwrap();
+    let after_expiry = codec
+        .verify_access(&token, now() + Duration::minutes(6))
+        .unwrap();
+
+    assert_eq!(before, claims);
+    assert_eq!(after_expiry, claims);
+    assert_eq!(codec.verified.len(), 1);
+}
+
+#[test]
 fn debug_output_hides_keys() {
     let (_temp, dir, codec) = new_codec();
     let secret = std::fs::read_to_string(
