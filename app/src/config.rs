@@ -18,9 +18,11 @@ mod shared_state;
 
 pub(crate) use database::PostgresConfig;
 
-/// Where the service runs. It is logged at start-up; `production` is meant to turn on
-/// deployment checks before serving.
-// NOTE: no check depends on the environment yet, so `production` behaves as `development`.
+/// Where the service runs. `production` rejects settings meant for local development only:
+/// `database.allow_insecure`, a plain `redis://` URL to a host other than loopback, the
+/// benchmarking switch and the test fault route.
+// NOTE: the deployment checks of a `security-audit` (key modes, TLS, CORS, log directory) are
+// not run before serving yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Environment {
     Development,
