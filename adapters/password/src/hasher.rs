@@ -102,14 +102,17 @@ impl Argon2PasswordHasher {
         let (sender, receiver) = oneshot::channel();
 
         self.pool
-            .submit(move || {
-                let result =
-                    tracing::dispatcher::with_default(&dispatch, || span.in_scope(|| job(&inner)));
-                // The slot is free before the caller sees the result. The caller may have
-                // stopped waiting; the result is then dropped.
-                drop(permit);
-                let _ = sender.send(result);
-            })
+            .submit(
+                move || {
+                    tracing::dispatcher::with_default(&dispatch, || span.in_scope(|| job(&inner)))
+                },
+                move |result| {
+                    // The slot is free before the caller sees the result. The caller may have
+                    // stopped waiting; the result is then dropped.
+                    drop(permit);
+                    let _ = sender.send(result);
+                },
+            )
             .map_err(internal)?;
         receiver.await.map_err(internal)?
     }

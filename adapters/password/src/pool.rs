@@ -1,29 +1,34 @@
-//! [`HashPool`]: a fixed set of OS threads that run the hashing jobs, at a lower CPU priority.
+//! [`HashPool`]: a fixed set of OS threads that run the hashing jobs, at the lowest CPU priority.
 //!
 //! Argon2 is CPU- and memory-bound, so running more hashes at once than there are CPUs only
 //! makes each one slower and adds `memory_kib` of memory per extra hash. The pool runs at most
 //! one job per thread. Jobs beyond that wait in its channel, where a job is a small closure and
 //! not a hash's memory, and each thread keeps its argon2 memory from one job to the next.
 //!
-//! On Linux each thread sets its nice value to [`HASH_NICE`]. The scheduler then gives request
-//! handling most of the CPU while a login flood runs, and an idle machine still hashes at full
-//! speed.
+//! On Linux each hashing thread moves itself to the `SCHED_IDLE` scheduling policy, so it runs
+//! on CPU time that no other thread wants, and a request handler that wakes up takes the CPU
+//! from it. An idle machine still hashes at full speed. Under a load that keeps every CPU busy,
+//! logins wait in the queue, which answers `HashError::Busy` once full.
+//!
+//! A hashing thread must not take a lock that request handling needs, since the scheduler may
+//! leave it off the CPU for a long time while it holds the lock. Waking a tokio task from outside
+//! the runtime takes the lock of the runtime's shared queue, so a hashing thread only computes:
+//! it hands each result to a relay thread at normal priority, which delivers it.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
-/// Nice value of the hashing threads. Linux weighs a thread at nice 0, such as an async worker,
-/// about nine times higher than one at nice 10 (scheduler weights 1024 and 110).
-pub(crate) const HASH_NICE: i32 = 10;
+/// A delivery for the relay thread.
+type Task = Box<dyn FnOnce() + Send + 'static>;
 
-/// A job for the pool; it sends its own result back.
-type Job = Box<dyn FnOnce() + Send + 'static>;
+/// A job for a hashing thread; it sends its delivery to the relay through the given sender.
+type Job = Box<dyn FnOnce(&Sender<Task>) + Send + 'static>;
 
-/// Threads that run hashing jobs in the order they arrive.
+/// Threads that run hashing jobs in the order they arrive, and the relay that delivers results.
 pub(crate) struct HashPool {
-    sender: Sender<Job>,
+    jobs: Sender<Job>,
     threads: usize,
 }
 
@@ -33,45 +38,62 @@ pub(crate) struct HashPool {
 pub(crate) struct PoolStopped;
 
 impl HashPool {
-    /// Starts `threads` threads named `argon2-N`.
+    /// Starts `threads` hashing threads named `argon2-N` and the relay thread `argon2-relay`.
     ///
     /// # Errors
     /// When the operating system cannot start a thread.
     pub(crate) fn start(threads: usize) -> std::io::Result<Self> {
-        let (sender, receiver) = channel::<Job>();
+        let (deliveries, relay_receiver) = channel::<Task>();
+        thread::Builder::new()
+            .name("argon2-relay".to_owned())
+            .spawn(move || run_tasks(&relay_receiver))?;
+
+        let (jobs, receiver) = channel::<Job>();
         let receiver = Arc::new(Mutex::new(receiver));
         for index in 0..threads.max(1) {
             let receiver = Arc::clone(&receiver);
+            let deliveries = deliveries.clone();
             thread::Builder::new()
                 .name(format!("argon2-{index}"))
-                .spawn(move || work(&receiver))?;
+                .spawn(move || hash(&receiver, &deliveries))?;
         }
         Ok(Self {
-            sender,
+            jobs,
             threads: threads.max(1),
         })
     }
 
-    /// Returns the number of threads, the most jobs that run at once.
+    /// Returns the number of hashing threads, the most jobs that run at once.
     pub(crate) fn threads(&self) -> usize {
         self.threads
     }
 
-    /// Queues `job`; it runs when a thread is free.
+    /// Queues `compute` for a hashing thread, and `deliver` for the relay thread, which calls
+    /// it with the result of `compute`.
     ///
     /// # Errors
-    /// [`PoolStopped`] when every thread has exited, which only a failed thread start can
-    /// cause, since jobs that panic are caught.
-    pub(crate) fn submit(&self, job: impl FnOnce() + Send + 'static) -> Result<(), PoolStopped> {
-        self.sender.send(Box::new(job)).map_err(|_| PoolStopped)
+    /// [`PoolStopped`] when every hashing thread has exited, which only a failed thread start
+    /// can cause, since jobs that panic are caught.
+    pub(crate) fn submit<T: Send + 'static>(
+        &self,
+        compute: impl FnOnce() -> T + Send + 'static,
+        deliver: impl FnOnce(T) + Send + 'static,
+    ) -> Result<(), PoolStopped> {
+        let job = move |deliveries: &Sender<Task>| {
+            let result = compute();
+            // The relay has exited only if the pool is gone, and then no one waits for this.
+            let _ = deliveries.send(Box::new(move || deliver(result)));
+        };
+        self.jobs.send(Box::new(job)).map_err(|_| PoolStopped)
     }
 }
 
-/// Runs jobs until the pool is dropped.
-fn work(receiver: &Mutex<Receiver<Job>>) {
+/// Runs hashing jobs until the pool is dropped.
+fn hash(receiver: &Mutex<Receiver<Job>>, deliveries: &Sender<Task>) {
     lower_priority();
     loop {
-        // The lock is held only while waiting for the next job, never while running it.
+        // The lock is held only while waiting for the next job, never while running it, and
+        // only hashing threads take it.
         let job = receiver
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -79,18 +101,35 @@ fn work(receiver: &Mutex<Receiver<Job>>) {
         let Ok(job) = job else {
             return;
         };
-        // A panicking job drops its result sender, which its caller reports as an error; the
+        // A panicking job never delivers, so its caller sees its result sender dropped; the
         // thread lives on for the next job.
-        let _ = catch_unwind(AssertUnwindSafe(job));
+        let _ = catch_unwind(AssertUnwindSafe(|| job(deliveries)));
     }
 }
 
-/// Sets this thread's nice value to [`HASH_NICE`]. Linux applies nice values per thread.
+/// Runs tasks until every sender is gone.
+fn run_tasks(receiver: &Receiver<Task>) {
+    while let Ok(task) = receiver.recv() {
+        let _ = catch_unwind(AssertUnwindSafe(task));
+    }
+}
+
+/// Moves this thread to `SCHED_IDLE`, which needs no privilege since it lowers the priority.
 #[cfg(target_os = "linux")]
 fn lower_priority() {
-    let thread = rustix::thread::gettid();
-    if let Err(error) = rustix::process::setpriority_process(Some(thread), HASH_NICE) {
-        tracing::warn!(error = %error, "cannot lower the priority of a password hashing thread");
+    use thread_priority::{
+        NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+        set_thread_priority_and_policy, thread_native_id,
+    };
+
+    let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+    if let Err(error) =
+        set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle)
+    {
+        tracing::warn!(
+            error = ?error,
+            "cannot move a password hashing thread to SCHED_IDLE; it keeps the normal priority"
+        );
     }
 }
 
@@ -105,13 +144,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn jobs_run_and_return() {
+    fn jobs_run_and_deliver() {
         let pool = HashPool::start(2).unwrap();
         let (sender, receiver) = sync_channel(4);
         for value in 0..4 {
             let sender = sender.clone();
-            pool.submit(move || sender.send(value * 10).unwrap())
-                .unwrap();
+            pool.submit(
+                move || value * 10,
+                move |result| sender.send(result).unwrap(),
+            )
+            .unwrap();
         }
 
         let mut results: Vec<i32> = (0..4)
@@ -123,30 +165,55 @@ mod tests {
     }
 
     #[test]
-    fn panicking_job_keeps_thread() {
+    fn results_are_delivered_by_relay() {
         let pool = HashPool::start(1).unwrap();
-        pool.submit(|| panic!("job failed")).unwrap();
         let (sender, receiver) = sync_channel(1);
 
-        pool.submit(move || sender.send(7).unwrap()).unwrap();
+        pool.submit(
+            || thread::current().name().map(str::to_owned),
+            move |computed_on| {
+                let delivered_on = thread::current().name().map(str::to_owned);
+                sender.send((computed_on, delivered_on)).unwrap();
+            },
+        )
+        .unwrap();
+
+        let (computed_on, delivered_on) = receiver.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(computed_on.as_deref(), Some("argon2-0"));
+        assert_eq!(delivered_on.as_deref(), Some("argon2-relay"));
+    }
+
+    #[test]
+    fn panicking_job_keeps_thread() {
+        let pool = HashPool::start(1).unwrap();
+        pool.submit(|| panic!("job failed"), |()| {}).unwrap();
+        let (sender, receiver) = sync_channel(1);
+
+        pool.submit(|| 7, move |result| sender.send(result).unwrap())
+            .unwrap();
 
         assert_eq!(receiver.recv_timeout(Duration::from_secs(5)).unwrap(), 7);
     }
 
     #[cfg(target_os = "linux")]
     #[test]
-    fn threads_run_at_lower_priority() {
+    fn threads_run_as_sched_idle() {
+        use thread_priority::{NormalThreadSchedulePolicy, ThreadSchedulePolicy};
+
         let pool = HashPool::start(1).unwrap();
         let (sender, receiver) = sync_channel(1);
 
-        pool.submit(move || {
-            let nice = rustix::process::getpriority_process(Some(rustix::thread::gettid()));
-            sender.send(nice.unwrap()).unwrap();
-        })
+        pool.submit(
+            || thread_priority::thread_schedule_policy().unwrap(),
+            move |policy| sender.send(policy).unwrap(),
+        )
         .unwrap();
 
-        let nice = receiver.recv_timeout(Duration::from_secs(5)).unwrap();
-        assert!(nice >= HASH_NICE, "nice value {nice}");
+        let policy = receiver.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(
+            policy,
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle)
+        );
     }
 
     #[test]
