@@ -118,7 +118,7 @@ pub(crate) enum ConfigError {
     },
 }
 
-/// The file's shape: every key optional, nested as the table names say.
+/// Layout of the config file: every key optional, nested under its TOML table.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {

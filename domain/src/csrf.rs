@@ -8,14 +8,14 @@
 //! service's own. Requests authenticated by an `Authorization` header are exempt, since a hostile
 //! page cannot make a browser add that header.
 
-/// Name of the cookie that holds the refresh token in cookie mode.
+/// Name of the cookie that carries the refresh token in cookie mode.
 pub const REFRESH_COOKIE: &str = "__Host-rampart-refresh";
 /// Name of the cookie whose value the page repeats in [`CSRF_HEADER`].
 pub const CSRF_COOKIE: &str = "__Host-rampart-csrf";
 /// Header that carries the CSRF cookie's value.
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
-/// What the CSRF check needs to know about a request.
+/// Request facts the CSRF check reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CsrfRequest<'a> {
     /// True for methods other than GET, HEAD and OPTIONS.
@@ -30,7 +30,7 @@ pub struct CsrfRequest<'a> {
     pub origin_allowed: Option<bool>,
 }
 
-/// Why a request failed the CSRF check.
+/// Reason a request failed the CSRF check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CsrfFailure {
     MissingToken,

@@ -49,7 +49,7 @@ pub enum PasswordPolicy {
     /// At least 12 characters with an uppercase letter, a digit and a special character.
     #[default]
     Classic,
-    /// At least 15 characters and no composition rules, as OWASP ASVS 5.0 asks.
+    /// At least 15 characters and no composition rules, as OWASP ASVS 5.0 requires.
     Asvs5,
 }
 

@@ -5,7 +5,7 @@
 
 use crate::user::{Role, UserId};
 
-/// What a request does to a resource.
+/// Operation a request performs on a resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Read,
@@ -48,7 +48,7 @@ pub enum Policy {
     IsAdminOrReadOnly,
 }
 
-/// Why a request was allowed.
+/// Reason a request was allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AllowReason {
     ReadOnly,
@@ -57,7 +57,7 @@ pub enum AllowReason {
     Admin,
 }
 
-/// Why a request was denied.
+/// Reason a request was denied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DenyReason {
     /// No authenticated user: the caller should log in (401).

@@ -3,7 +3,7 @@
 /// A boxed error from an adapter's driver, kept for logs.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Why a store operation failed.
+/// Failure of a store operation.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A unique value is taken; the field names which one (`username`, `email`, `name`).

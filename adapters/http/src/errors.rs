@@ -1,7 +1,7 @@
 //! The one place where use-case errors become problem details.
 //!
 //! Handlers only call `map_err(ProblemResponse::from)`. Every 5xx is logged here once, with its
-//! full error chain, inside the request span that carries the request id; its body says nothing
+//! full error chain, inside the request span that carries the request id; its body names nothing
 //! of the cause.
 
 use std::error::Error as StdError;

@@ -1,7 +1,7 @@
 //! RFC 9457 problem details: the body of every error response.
 //!
 //! Each kind of error has a stable `type` URI (`urn:rampart:problem:<slug>`) that clients match
-//! on; `title` is the same for every instance of a kind, and `detail` says what went wrong with
+//! on; `title` is the same for every instance of a kind, and `detail` states what went wrong with
 //! this request and what to do about it. A 5xx body never names the cause.
 
 use std::collections::BTreeMap;
@@ -248,7 +248,7 @@ macro_rules! problem_response {
                     #[oai(header = "Retry-After")] Option<u64>,
                 ),
             )+
-            /// Unexpected failure: the body says nothing of the cause; the log has it under the
+            /// Unexpected failure: the body names nothing of the cause, and the log has it under the
             /// request id.
             #[oai(status = 500, content_type = "application/problem+json")]
             InternalServerError(

@@ -1,4 +1,4 @@
-//! What every handler can reach: the use cases and the readiness probes.
+//! Shared handler state: the use cases and the readiness probes.
 
 use std::sync::Arc;
 
@@ -16,7 +16,7 @@ pub trait ReadinessProbe: Send + Sync {
     /// Returns the name shown in logs when the probe fails.
     fn name(&self) -> &'static str;
 
-    /// Checks that the dependency answers.
+    /// Checks that the dependency responds.
     ///
     /// # Errors
     /// The store error that made the check fail.

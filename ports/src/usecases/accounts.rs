@@ -25,7 +25,7 @@ pub struct ProfileChange {
     pub email: Option<String>,
 }
 
-/// Everything Rampart holds about one user.
+/// Every record Rampart stores about one user.
 #[derive(Debug, Clone)]
 pub struct UserExport {
     pub user: User,
@@ -34,7 +34,7 @@ pub struct UserExport {
     pub sessions: Vec<RefreshFamily>,
 }
 
-/// Why an account operation failed.
+/// Failure of an account operation.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
     /// The account no longer exists (deleted while the token was still valid).

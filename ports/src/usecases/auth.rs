@@ -42,14 +42,14 @@ pub struct RegisterRequest {
     pub password: Password,
 }
 
-/// Why a registration failed.
+/// Failure of a registration.
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
     /// One or more fields are invalid; every problem is listed.
     #[error("invalid registration")]
     Invalid(FieldErrors),
-    /// The username or email belongs to an existing account. Which one is not said, so that
-    /// registration does not reveal who has an account.
+    /// The username or email belongs to an existing account. The response does not name which,
+    /// so that registration does not reveal who has an account.
     #[error("username or email not available")]
     Conflict,
     /// Too many registrations from this client IP.
@@ -76,13 +76,13 @@ pub struct LoginRequest {
     pub password: Password,
 }
 
-/// Why a login failed.
+/// Failure of a login.
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     /// The request itself is malformed (such as a password longer than any account can have).
     #[error("invalid login request")]
     Invalid(FieldErrors),
-    /// Unknown user or wrong password; the two are not told apart.
+    /// Unknown user or wrong password; the response is the same for both.
     #[error("invalid credentials")]
     InvalidCredentials,
     /// This username is locked for this client IP.
@@ -98,7 +98,7 @@ pub enum LoginError {
     Internal(#[source] BoxError),
 }
 
-/// Why a refresh failed.
+/// Failure of a token refresh.
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
     /// Malformed, expired, revoked, or not a refresh token.

@@ -1,4 +1,4 @@
-//! What every use case receives: the ports, and the caller's request context.
+//! The inputs every use case receives: the ports, and the caller's request context.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -45,7 +45,7 @@ impl Deps {
     }
 }
 
-/// Who is calling, as far as the transport knows.
+/// Caller details as the transport reports them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestContext {
     /// The client IP after trusted-proxy resolution; `None` only in tests without a socket.

@@ -34,14 +34,14 @@ pub struct PostChange {
     pub image_id: Option<Option<Uuid>>,
 }
 
-/// Why a post operation failed.
+/// Failure of a post operation.
 #[derive(Debug, thiserror::Error)]
 pub enum PostError {
     #[error("post not found")]
     NotFound,
     #[error("invalid post")]
     Invalid(FieldErrors),
-    /// The caller may not do this; the reason says why.
+    /// The caller may not do this, for the reason carried.
     #[error("permission denied: {}", .0.as_str())]
     Forbidden(DenyReason),
     /// The caller's account no longer exists, such as a token that outlived its deleted account.

@@ -22,7 +22,7 @@ use super::session::Session;
 use crate::error::{BoxError, StoreError};
 use crate::uploads::ImageError;
 
-/// Why an upload operation failed.
+/// Failure of an upload operation.
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
     /// The file breaks a rule of the upload policy; an `upload_rejected` event was recorded.
@@ -30,7 +30,7 @@ pub enum UploadError {
     Rejected(UploadRejection),
     #[error("upload not found")]
     NotFound,
-    /// The caller may not do this; the reason says why.
+    /// The caller may not do this, for the reason carried.
     #[error("permission denied: {}", .0.as_str())]
     Forbidden(DenyReason),
     /// The caller's account no longer exists, such as a token that outlived its deleted account.

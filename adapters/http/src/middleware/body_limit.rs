@@ -49,13 +49,13 @@ pub struct BodyLimitEndpoint<E> {
 
 /// Most bytes of a rejected body read and thrown away before the 413 is sent: 16 MiB.
 const DRAIN_MAX: u64 = 16 * 1024 * 1024;
-/// Longest time spent throwing a rejected body away: 5 s.
+/// Maximum time spent discarding a rejected body: 5 s.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Reads and discards what is left of a rejected body, up to [`DRAIN_MAX`] bytes and
 /// [`DRAIN_TIMEOUT`]. A server that closes a connection while the client is still sending
 /// makes the kernel reset it, and the reset can destroy the 413 before the client reads it;
-/// taking the rest of a moderately large body first lets the client see the answer. Beyond
+/// taking the rest of a moderately large body first lets the client read the response. Beyond
 /// those bounds the connection is closed anyway.
 async fn drain(reader: &mut (impl AsyncRead + Unpin)) {
     let discarded = tokio::time::timeout(
