@@ -11,7 +11,14 @@
 //!   n < limit  -> Allowed, push now
 //!   n = limit  -> Rejected, retry after t1 + window - now
 //! ```
-
+//!
+//! A [`SlidingLog`] keeps each request's exact time in a slot of its own until it contains 64
+//! slots. From then on, a request that arrives less than 1/64 of the window after the first
+//! request of the newest slot joins that slot, which counts its requests and leaves the window
+//! when its newest request does. A key therefore keeps at most 129 slots however high its limit,
+//! and a log of more than 64 requests counts some of them up to 1/64 of the window longer than
+//! their own times. That error is on the safe side: the limit still holds in every interval of
+//! length `window`. Logs of at most 64 requests, such as every limit of 64 or less, are exact.
 use std::collections::VecDeque;
 
 use time::{Duration, OffsetDateTime};
@@ -61,6 +68,103 @@ pub mod limits {
     };
 }
 
+/// Number of slots a [`SlidingLog`] keeps exact, and the number of parts of the window that
+/// bounds how long a request joining a slot is counted late.
+pub const SLOTS_PER_WINDOW: i32 = 64;
+
+/// Requests that arrived within one slot's span: from `first` to `last`, `count` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    first: OffsetDateTime,
+    last: OffsetDateTime,
+    count: u32,
+}
+
+/// The accepted requests of one key in slots, oldest first (see the module documentation).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlidingLog {
+    slots: VecDeque<Slot>,
+    total: u32,
+}
+
+impl SlidingLog {
+    /// Creates an empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Returns the number of requests counted.
+    pub fn len(&self) -> u32 {
+        self.total
+    }
+
+    /// Returns whether no request is counted.
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// Returns the number of slots in use, the measure of the log's memory.
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Returns the time of the newest request counted.
+    pub fn newest(&self) -> Option<OffsetDateTime> {
+        self.slots.back().map(|slot| slot.last)
+    }
+
+    /// Returns the time at which the oldest slot leaves a window of `window`.
+    fn oldest_leaves(&self, window: Duration) -> Option<OffsetDateTime> {
+        self.slots.front().map(|slot| slot.last + window)
+    }
+
+    /// Drops the slots whose newest request is at or before `horizon`.
+    fn forget_until(&mut self, horizon: OffsetDateTime) {
+        while let Some(slot) = self.slots.front().copied() {
+            if slot.last > horizon {
+                break;
+            }
+            self.slots.pop_front();
+            self.total -= slot.count;
+        }
+    }
+
+    /// Counts one request at `now`: in a slot of its own while the log contains fewer than
+    /// [`SLOTS_PER_WINDOW`] slots, else in the newest slot when that started less than `span`
+    /// ago.
+    fn record(&mut self, now: OffsetDateTime, span: Duration) {
+        self.total += 1;
+        let exact = self.slots.len() < SLOTS_PER_WINDOW as usize;
+        if !exact
+            && let Some(slot) = self.slots.back_mut()
+            && now - slot.first < span
+        {
+            slot.count += 1;
+            slot.last = slot.last.max(now);
+            return;
+        }
+        self.slots.push_back(Slot {
+            first: now,
+            last: now,
+            count: 1,
+        });
+    }
+
+    /// Takes back the newest request counted, as when a request that passed this limit is
+    /// rejected by another and must not be counted anywhere. The slot keeps its `last` time, so
+    /// the remaining requests may be counted a little longer, never shorter.
+    pub fn take_back_newest(&mut self) {
+        let Some(slot) = self.slots.back_mut() else {
+            return;
+        };
+        slot.count -= 1;
+        self.total -= 1;
+        if slot.count == 0 {
+            self.slots.pop_back();
+        }
+    }
+}
+
 /// The outcome of a rate-limit check, with what the `RateLimit` headers report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateDecision {
@@ -75,21 +179,18 @@ pub struct RateDecision {
 }
 
 impl RateLimit {
-    /// Checks a request at `now` against the times of earlier accepted requests, and records
-    /// it in `log` when it passes. Entries older than the window are dropped.
-    ///
-    /// `log` must be in ascending order, as this function leaves it.
-    pub fn admit(&self, log: &mut VecDeque<OffsetDateTime>, now: OffsetDateTime) -> RateDecision {
-        let horizon = now - self.window;
-        while log.front().is_some_and(|t| *t <= horizon) {
-            log.pop_front();
-        }
-        let used = u32::try_from(log.len()).unwrap_or(u32::MAX);
-        let reset_after = log
-            .front()
-            .map_or(Duration::ZERO, |oldest| *oldest + self.window - now);
+    /// Checks a request at `now` against the earlier accepted requests in `log`, and records it
+    /// there when it passes. Slots that left the window are dropped.
+    pub fn admit(&self, log: &mut SlidingLog, now: OffsetDateTime) -> RateDecision {
+        log.forget_until(now - self.window);
+        let used = log.len();
+        let reset_after = |log: &SlidingLog| {
+            log.oldest_leaves(self.window)
+                .map_or(Duration::ZERO, |leaves| leaves - now)
+        };
 
         if used >= self.limit {
+            let reset_after = reset_after(log);
             return RateDecision {
                 allowed: false,
                 limit: self.limit,
@@ -99,15 +200,12 @@ impl RateLimit {
             };
         }
 
-        log.push_back(now);
-        let reset_after = log
-            .front()
-            .map_or(Duration::ZERO, |oldest| *oldest + self.window - now);
+        log.record(now, self.window / SLOTS_PER_WINDOW);
         RateDecision {
             allowed: true,
             limit: self.limit,
             remaining: self.limit - used - 1,
-            reset_after,
+            reset_after: reset_after(log),
             retry_after: None,
         }
     }
@@ -126,7 +224,7 @@ mod tests {
 
     #[test]
     fn requests_up_to_limit_pass() {
-        let mut log = VecDeque::new();
+        let mut log = SlidingLog::new();
         let now = OffsetDateTime::UNIX_EPOCH;
 
         let decisions: Vec<_> = (0..3)
@@ -139,7 +237,7 @@ mod tests {
 
     #[test]
     fn request_over_limit_is_rejected_with_retry() {
-        let mut log = VecDeque::new();
+        let mut log = SlidingLog::new();
         let start = OffsetDateTime::UNIX_EPOCH;
         for _ in 0..3 {
             THREE_PER_MINUTE.admit(&mut log, start);
@@ -154,7 +252,7 @@ mod tests {
 
     #[test]
     fn window_edge_lets_no_extra_request_through() {
-        let mut log = VecDeque::new();
+        let mut log = SlidingLog::new();
         let start = OffsetDateTime::UNIX_EPOCH;
         for _ in 0..3 {
             THREE_PER_MINUTE.admit(&mut log, start + Duration::seconds(59));
@@ -167,7 +265,7 @@ mod tests {
 
     #[test]
     fn request_passes_once_oldest_leaves_window() {
-        let mut log = VecDeque::new();
+        let mut log = SlidingLog::new();
         let start = OffsetDateTime::UNIX_EPOCH;
         for _ in 0..3 {
             THREE_PER_MINUTE.admit(&mut log, start);
@@ -178,10 +276,98 @@ mod tests {
         assert!(decision.allowed);
     }
 
+    #[test]
+    fn high_limit_log_stays_within_slots() {
+        let limit = RateLimit {
+            limit: 1_000_000_000,
+            window: Duration::hours(1),
+        };
+        let mut log = SlidingLog::new();
+        let start = OffsetDateTime::UNIX_EPOCH;
+
+        // 20 requests per second for two hours: 144,000 requests.
+        for n in 0..144_000 {
+            let decision = limit.admit(&mut log, start + Duration::milliseconds(50 * n));
+            assert!(decision.allowed, "request {n} rejected");
+        }
+
+        assert!(log.slot_count() <= 129, "{} slots", log.slot_count());
+        // Only the last hour counts, give or take the newest slot's span.
+        assert!(
+            (72_000..=73_200).contains(&log.len()),
+            "{} counted",
+            log.len()
+        );
+    }
+
+    #[test]
+    fn small_log_keeps_exact_times() {
+        let limit = RateLimit {
+            limit: 64,
+            window: Duration::minutes(1),
+        };
+        let mut log = SlidingLog::new();
+        let start = OffsetDateTime::UNIX_EPOCH;
+        for ms in 0..64 {
+            limit.admit(&mut log, start + Duration::milliseconds(ms));
+        }
+
+        let decision = limit.admit(&mut log, start + Duration::minutes(1));
+
+        assert_eq!(log.slot_count(), 64);
+        assert!(decision.allowed, "oldest request still counted");
+        assert_eq!(decision.remaining, 0);
+    }
+
+    #[test]
+    fn joined_slot_leaves_with_newest_request() {
+        let limit = RateLimit {
+            limit: 67,
+            window: Duration::minutes(1),
+        };
+        let mut log = SlidingLog::new();
+        let start = OffsetDateTime::UNIX_EPOCH;
+        // 64 exact slots in the first 64 ms, then three requests that join the newest slot,
+        // since a minute's slots span 937.5 ms.
+        for ms in (0..64).chain([400, 600, 900]) {
+            limit.admit(&mut log, start + Duration::milliseconds(ms));
+        }
+        assert_eq!(log.slot_count(), 64);
+
+        let before = limit.admit(&mut log, start + Duration::milliseconds(60_500));
+        let after = limit.admit(&mut log, start + Duration::milliseconds(60_900));
+
+        // Exact times would count only the requests at 600 and 900 ms here, not all four.
+        assert!(before.allowed, "exact slots did not leave on time");
+        assert_eq!(
+            before.remaining, 62,
+            "joined slot left before its newest request"
+        );
+        assert!(
+            after.allowed,
+            "joined slot kept after its newest request left"
+        );
+        assert_eq!(after.remaining, 65);
+    }
+
+    #[test]
+    fn taking_back_newest_uncounts_it() {
+        let mut log = SlidingLog::new();
+        let start = OffsetDateTime::UNIX_EPOCH;
+        THREE_PER_MINUTE.admit(&mut log, start);
+        THREE_PER_MINUTE.admit(&mut log, start + Duration::seconds(5));
+
+        log.take_back_newest();
+
+        assert_eq!(log.len(), 1);
+        assert_eq!(log.slot_count(), 1);
+        assert_eq!(log.newest(), Some(start));
+    }
+
     proptest! {
         #[test]
         fn no_window_exceeds_limit(gaps in proptest::collection::vec(0i64..30_000, 1..200)) {
-            let mut log = VecDeque::new();
+            let mut log = SlidingLog::new();
             let mut now = OffsetDateTime::UNIX_EPOCH;
             let mut accepted = Vec::new();
             for gap in gaps {

@@ -1,7 +1,7 @@
 #![cfg(test)]
 //! The request guard against in-test stores: blocking, auto-block and event limits.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
@@ -10,7 +10,7 @@ use rampart_domain::blocking::{AutoBlockPolicy, BlockingPolicy};
 use rampart_domain::event::{SecurityEvent, SecurityEventKind};
 use rampart_domain::inspection::{AttackKind, Finding, ValidationMode};
 use rampart_domain::network::Cidr;
-use rampart_domain::throttle::RateDecision;
+use rampart_domain::throttle::{RateDecision, SlidingLog};
 use rampart_ports::usecases::{Admission, GuardDeps, RequestContext, RequestGuard};
 use rampart_ports::{
     Clock, IpBlock, IpBlockStore, MockIpBlockStore, RateCheck, RateLimitStore, SecurityEventSink,
@@ -45,7 +45,7 @@ impl Events {
 }
 
 #[derive(Default)]
-struct Counters(Mutex<HashMap<String, VecDeque<OffsetDateTime>>>);
+struct Counters(Mutex<HashMap<String, SlidingLog>>);
 
 #[async_trait]
 impl RateLimitStore for Counters {

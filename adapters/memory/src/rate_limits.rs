@@ -1,10 +1,10 @@
-//! [`RateLimitStore`] in memory: one sliding-window log per key.
+//! [`RateLimitStore`] in memory: one [`SlidingLog`] per key, at most 65 slots each.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use rampart_domain::throttle::RateDecision;
+use rampart_domain::throttle::{RateDecision, SlidingLog};
 use rampart_ports::{RateCheck, RateLimitStore, StoreError};
 use time::{Duration, OffsetDateTime};
 use tracing::instrument;
@@ -34,7 +34,7 @@ struct RateLogs {
 /// The accepted requests of one key, oldest first.
 #[derive(Debug)]
 struct KeyLog {
-    requests: VecDeque<OffsetDateTime>,
+    requests: SlidingLog,
     /// The widest window any check used on this key; the sweep keeps the key this long.
     window: Duration,
 }
@@ -46,7 +46,7 @@ impl RateLogs {
         }
         self.keys.retain(|_, log| {
             let horizon = now - log.window;
-            log.requests.back().is_some_and(|newest| *newest > horizon)
+            log.requests.newest().is_some_and(|newest| newest > horizon)
         });
         self.schedule.swept(self.keys.len(), now);
     }
@@ -58,7 +58,7 @@ impl RateLogs {
                 .keys
                 .entry(check.key.clone())
                 .or_insert_with(|| KeyLog {
-                    requests: VecDeque::new(),
+                    requests: SlidingLog::new(),
                     window: check.limit.window,
                 });
             log.window = log.window.max(check.limit.window);
@@ -66,13 +66,14 @@ impl RateLogs {
         }
 
         if !decisions.iter().all(|decision| decision.allowed) {
-            // Every allowed check pushed `now` onto the back of its key's log. Popping in reverse
-            // order takes back exactly those, also when one key appears in several checks.
+            // Every allowed check counted `now` as the newest request of its key's log. Taking
+            // back in reverse order removes exactly those, also when one key appears in several
+            // checks.
             for (check, decision) in checks.iter().zip(&decisions).rev() {
                 if decision.allowed
                     && let Some(log) = self.keys.get_mut(&check.key)
                 {
-                    log.requests.pop_back();
+                    log.requests.take_back_newest();
                 }
             }
         }

@@ -76,17 +76,17 @@ impl AutoBlockPolicy {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
 
     use proptest::prelude::*;
 
     use super::*;
+    use crate::throttle::SlidingLog;
 
     const T0: OffsetDateTime = OffsetDateTime::UNIX_EPOCH;
 
     fn attack(
         policy: &AutoBlockPolicy,
-        log: &mut VecDeque<OffsetDateTime>,
+        log: &mut SlidingLog,
         now: OffsetDateTime,
     ) -> AttackVerdict {
         let decision = policy.counter().admit(log, now);
@@ -96,7 +96,7 @@ mod tests {
     #[test]
     fn tenth_attack_blocks_for_an_hour() {
         let policy = AutoBlockPolicy::default();
-        let mut log = VecDeque::new();
+        let mut log = SlidingLog::new();
 
         let verdicts: Vec<_> = (0..10)
             .map(|i| attack(&policy, &mut log, T0 + Duration::seconds(i)))
@@ -115,7 +115,7 @@ mod tests {
     #[test]
     fn attacks_spread_over_window_never_block() {
         let policy = AutoBlockPolicy::default();
-        let mut log = VecDeque::new();
+        let mut log = SlidingLog::new();
 
         let verdicts: Vec<_> = (0..30)
             .map(|i| attack(&policy, &mut log, T0 + Duration::minutes(i * 2)))
@@ -131,7 +131,7 @@ mod tests {
     #[test]
     fn full_window_blocks_again() {
         let policy = AutoBlockPolicy::default();
-        let mut log = VecDeque::new();
+        let mut log = SlidingLog::new();
         for _ in 0..10 {
             attack(&policy, &mut log, T0);
         }
@@ -150,7 +150,7 @@ mod tests {
         #[test]
         fn block_needs_threshold_in_window(gaps in proptest::collection::vec(0i64..200, 1..60)) {
             let policy = AutoBlockPolicy::default();
-            let mut log = VecDeque::new();
+            let mut log = SlidingLog::new();
             let mut now = T0;
             let mut attacks = Vec::new();
             for gap in gaps {
