@@ -342,4 +342,26 @@ pub trait RateLimitStore: Send + Sync {
         checks: &[RateCheck],
         now: OffsetDateTime,
     ) -> Result<Vec<RateDecision>, StoreError>;
+
+    /// Runs [`admit`](Self::admit) for a request that carries a verified access token, and
+    /// reports whether that token or its family is revoked at `now`, as
+    /// [`RevocationStore::is_revoked`] would.
+    ///
+    /// A store that is also the service's [`RevocationStore`] reads both in one round trip and
+    /// returns `Some`. The provided method only admits and returns `None`, and so does a store
+    /// that could not read the revocations (a fallback during an outage): the caller must then
+    /// ask the [`RevocationStore`] itself.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn admit_with_revocation(
+        &self,
+        checks: &[RateCheck],
+        token: TokenId,
+        family: FamilyId,
+        now: OffsetDateTime,
+    ) -> Result<(Vec<RateDecision>, Option<bool>), StoreError> {
+        let _ = (token, family);
+        Ok((self.admit(checks, now).await?, None))
+    }
 }

@@ -28,12 +28,16 @@ pub struct BearerAuth(pub Session);
 pub(crate) struct VerifiedAccessToken {
     pub(crate) token: String,
     pub(crate) claims: AccessClaims,
+    /// Whether the token or its family was revoked when the middleware read the revocation
+    /// store in this request; `None` when it did not read it.
+    pub(crate) revoked: Option<bool>,
 }
 
 /// Verifies the bearer token and checks it against the revocation list.
 ///
 /// When the request throttle already verified this same token, its claims are reused and only
-/// their expiry is checked again.
+/// their expiry is checked again, and a revocation status the throttle read in this request is
+/// used instead of a second read.
 async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Session> {
     // poem-openapi's Bearer prints the token in Debug: keep only the string, and never log it.
     let token = bearer.token;
@@ -47,10 +51,15 @@ async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Session
     let verified = request
         .extensions()
         .get::<VerifiedAccessToken>()
-        .filter(|verified| verified.token == token)
-        .map(|verified| verified.claims.clone());
+        .filter(|verified| verified.token == token);
     let session = match verified {
-        Some(claims) => state.sessions.authenticate_verified(claims).await,
+        Some(verified) => {
+            let claims = verified.claims.clone();
+            match verified.revoked {
+                Some(revoked) => state.sessions.authenticate_checked(claims, revoked),
+                None => state.sessions.authenticate_verified(claims).await,
+            }
+        }
         None => state.sessions.authenticate(&token).await,
     };
     session.map_err(|error| problem_error(error.into()))

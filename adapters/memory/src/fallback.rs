@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use rampart_domain::throttle::RateDecision;
+use rampart_domain::token::{FamilyId, TokenId};
+use rampart_ports::error::BoxError;
 use rampart_ports::{RateCheck, RateLimitStore, StoreError};
 use time::OffsetDateTime;
 
@@ -34,6 +36,23 @@ impl FallbackRateLimits {
         }
     }
 
+    /// Logs the end of an outage, once.
+    fn mark_available(&self) {
+        if self.in_outage.swap(false, Ordering::Relaxed) {
+            tracing::info!("shared rate-limit store is available again; using shared limits");
+        }
+    }
+
+    /// Logs the start of an outage, once.
+    fn mark_outage(&self, source: &BoxError) {
+        if !self.in_outage.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                error = %source,
+                "shared rate-limit store is unavailable; using in-process limits until it returns"
+            );
+        }
+    }
+
     /// Returns whether the last call found the shared store down.
     pub fn is_in_outage(&self) -> bool {
         self.in_outage.load(Ordering::Relaxed)
@@ -57,21 +76,36 @@ impl RateLimitStore for FallbackRateLimits {
     ) -> Result<Vec<RateDecision>, StoreError> {
         match self.shared.admit(checks, now).await {
             Ok(decisions) => {
-                if self.in_outage.swap(false, Ordering::Relaxed) {
-                    tracing::info!(
-                        "shared rate-limit store is available again; using shared limits"
-                    );
-                }
+                self.mark_available();
                 Ok(decisions)
             }
             Err(StoreError::Unavailable(source)) => {
-                if !self.in_outage.swap(true, Ordering::Relaxed) {
-                    tracing::warn!(
-                        error = %source,
-                        "shared rate-limit store is unavailable; using in-process limits until it returns"
-                    );
-                }
+                self.mark_outage(&source);
                 self.local.admit(checks, now).await
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn admit_with_revocation(
+        &self,
+        checks: &[RateCheck],
+        token: TokenId,
+        family: FamilyId,
+        now: OffsetDateTime,
+    ) -> Result<(Vec<RateDecision>, Option<bool>), StoreError> {
+        match self
+            .shared
+            .admit_with_revocation(checks, token, family, now)
+            .await
+        {
+            Ok(answer) => {
+                self.mark_available();
+                Ok(answer)
+            }
+            Err(StoreError::Unavailable(source)) => {
+                self.mark_outage(&source);
+                Ok((self.local.admit(checks, now).await?, None))
             }
             Err(other) => Err(other),
         }
@@ -117,6 +151,17 @@ mod tests {
                 })
                 .collect())
         }
+
+        /// Reports every token as revoked while up, as a store that keeps revocations would.
+        async fn admit_with_revocation(
+            &self,
+            checks: &[RateCheck],
+            _token: TokenId,
+            _family: FamilyId,
+            now: OffsetDateTime,
+        ) -> Result<(Vec<RateDecision>, Option<bool>), StoreError> {
+            Ok((self.admit(checks, now).await?, Some(true)))
+        }
     }
 
     fn one_per_minute() -> [RateCheck; 1] {
@@ -145,6 +190,36 @@ mod tests {
         assert!(first.unwrap()[0].allowed);
         assert!(!second.unwrap()[0].allowed, "local limit not applied");
         assert!(store.is_in_outage());
+    }
+
+    #[tokio::test]
+    async fn outage_admission_reports_no_revocation_status() {
+        let shared = Arc::new(FlakyStore::default());
+        let store = FallbackRateLimits::new(shared.clone());
+        let (token, family) = (
+            TokenId::from_uuid(uuid::Uuid::new_v4()),
+            FamilyId::from_uuid(uuid::Uuid::new_v4()),
+        );
+        let now = OffsetDateTime::UNIX_EPOCH;
+
+        let (_, while_up) = store
+            .admit_with_revocation(&one_per_minute(), token, family, now)
+            .await
+            .unwrap();
+        shared.down.store(true, Ordering::Relaxed);
+        let (first, while_down) = store
+            .admit_with_revocation(&one_per_minute(), token, family, now)
+            .await
+            .unwrap();
+        let (second, _) = store
+            .admit_with_revocation(&one_per_minute(), token, family, now)
+            .await
+            .unwrap();
+
+        assert_eq!(while_up, Some(true), "shared status not passed on");
+        assert_eq!(while_down, None, "status reported without the shared store");
+        assert!(first[0].allowed);
+        assert!(!second[0].allowed, "local limit not applied");
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use rampart_domain::throttle::RateDecision;
+use rampart_domain::token::{FamilyId, TokenId};
 use rampart_ports::{RateCheck, RateLimitStore, StoreError};
 use redis::Script;
 use time::{Duration, OffsetDateTime};
@@ -51,6 +52,34 @@ fn decisions(checks: &[RateCheck], reply: &[i64]) -> Result<Vec<RateDecision>, S
     Ok(decisions)
 }
 
+impl RedisStores {
+    /// Runs the rate-limit script on `checks`, reading `revocation_keys` in the same call, and
+    /// returns its reply unparsed.
+    async fn run_rate_limit(
+        &self,
+        checks: &[RateCheck],
+        revocation_keys: &[String],
+        now: OffsetDateTime,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut invocation = RATE_LIMIT.prepare_invoke();
+        invocation
+            .arg(micros(now))
+            .arg(Uuid::new_v4().simple().to_string());
+        for check in checks {
+            invocation
+                .key(self.keys.rate(&check.key))
+                .arg(check.limit.limit)
+                .arg(span_micros(check.limit.window));
+        }
+        for key in revocation_keys {
+            invocation.key(key);
+        }
+        let mut link = self.pool.link().await?;
+        let result = invocation.invoke_async::<Vec<i64>>(link.connection()).await;
+        link.finish("admit rate limits", result)
+    }
+}
+
 #[async_trait]
 impl RateLimitStore for RedisStores {
     #[instrument(level = "debug", skip_all, fields(checks = checks.len()))]
@@ -62,19 +91,34 @@ impl RateLimitStore for RedisStores {
         if checks.is_empty() {
             return Ok(Vec::new());
         }
-        let mut invocation = RATE_LIMIT.prepare_invoke();
-        invocation
-            .arg(micros(now))
-            .arg(Uuid::new_v4().simple().to_string());
-        for check in checks {
-            invocation
-                .key(self.keys.rate(&check.key))
-                .arg(check.limit.limit)
-                .arg(span_micros(check.limit.window));
-        }
-        let mut link = self.pool.link().await?;
-        let result = invocation.invoke_async::<Vec<i64>>(link.connection()).await;
-        let reply = link.finish("admit rate limits", result)?;
+        let reply = self.run_rate_limit(checks, &[], now).await?;
         decisions(checks, &reply)
+    }
+
+    /// Admits and reads the token's and family's revocations in one script call, since this
+    /// store also keeps the revocations.
+    #[instrument(level = "debug", skip_all, fields(checks = checks.len(), token_id = %token))]
+    async fn admit_with_revocation(
+        &self,
+        checks: &[RateCheck],
+        token: TokenId,
+        family: FamilyId,
+        now: OffsetDateTime,
+    ) -> Result<(Vec<RateDecision>, Option<bool>), StoreError> {
+        let revocation_keys = [
+            self.keys.revoked_token(token),
+            self.keys.revoked_family(family),
+        ];
+        let mut reply = self.run_rate_limit(checks, &revocation_keys, now).await?;
+        let revoked = match reply.pop() {
+            Some(flag @ (0 | 1)) => flag == 1,
+            other => {
+                return Err(StoreError::other(
+                    "admit rate limits",
+                    UnexpectedReply(format!("revocation flag {other:?}")),
+                ));
+            }
+        };
+        Ok((decisions(checks, &reply)?, Some(revoked)))
     }
 }

@@ -58,6 +58,18 @@ impl RateLimitStore for Served {
     ) -> Result<Vec<RateDecision>, StoreError> {
         RateLimitStore::admit(&self.stores, checks, now).await
     }
+
+    async fn admit_with_revocation(
+        &self,
+        checks: &[RateCheck],
+        token: TokenId,
+        family: FamilyId,
+        now: OffsetDateTime,
+    ) -> Result<(Vec<RateDecision>, Option<bool>), StoreError> {
+        self.stores
+            .admit_with_revocation(checks, token, family, now)
+            .await
+    }
 }
 
 #[async_trait]
@@ -130,4 +142,5 @@ impl IpBlockStore for Served {
 rampart_ports::revocation_store_contract!(served());
 rampart_ports::login_attempt_store_contract!(served());
 rampart_ports::rate_limit_store_contract!(served());
+rampart_ports::rate_limit_revocation_contract!(served());
 rampart_ports::ip_block_store_contract!(served());

@@ -267,6 +267,22 @@ macro_rules! rate_limit_store_contract {
     };
 }
 
+/// Runs the suite of a store that reads revocations while admitting, given a factory that
+/// returns a fresh `Arc` of the store.
+///
+/// The store must be both the [`RateLimitStore`](crate::RateLimitStore) and the
+/// [`RevocationStore`](crate::RevocationStore) of the service.
+#[macro_export]
+macro_rules! rate_limit_revocation_contract {
+    ($factory:expr $(,)?) => {
+        $crate::__contract_tests! {
+            rate_limit_revocation_contract, rate_limits, $factory;
+            admission_reports_revocations,
+            admission_counts_like_admit,
+        }
+    };
+}
+
 /// Runs the [`IpBlockStore`](crate::IpBlockStore) suite, given a factory that returns a fresh
 /// `Arc` of the store.
 #[macro_export]

@@ -6,7 +6,7 @@ use rampart_domain::throttle::RateLimit;
 use time::Duration;
 use tokio::task::JoinSet;
 
-use super::fixtures::T0;
+use super::fixtures::{T0, family_id, token};
 use crate::stores::{RateCheck, RateLimitStore};
 
 fn check(key: &str, limit: u32, window: Duration) -> RateCheck {
@@ -141,4 +141,87 @@ where
     assert!(!inside[0].allowed, "request inside the window passed");
     assert!(after[0].allowed, "request after the window was rejected");
     assert_eq!(after[0].remaining, 1, "old requests still counted");
+}
+
+/// Reports in [`RateLimitStore::admit_with_revocation`] what
+/// [`RevocationStore::is_revoked`](crate::RevocationStore::is_revoked) reports, for a store that
+/// keeps both and reads both in one call.
+pub async fn admission_reports_revocations<S>(store: Arc<S>)
+where
+    S: RateLimitStore + crate::RevocationStore + ?Sized,
+{
+    let checks = [check("user:1", 10, Duration::minutes(1))];
+    let revoked_token = token();
+    let revoked_family = family_id();
+    let (other_token, other_family) = (token(), family_id());
+    let until = T0 + Duration::minutes(15);
+    store.revoke_token(revoked_token, until).await.unwrap();
+    store
+        .revoke_families(&[revoked_family], until)
+        .await
+        .unwrap();
+
+    let cases = [
+        ("fresh token", other_token, other_family, T0, false),
+        ("revoked token", revoked_token, other_family, T0, true),
+        (
+            "token of revoked family",
+            other_token,
+            revoked_family,
+            T0,
+            true,
+        ),
+        (
+            "token after its revocation ended",
+            revoked_token,
+            other_family,
+            until + Duration::SECOND,
+            false,
+        ),
+    ];
+    for (case, token, family, now, expected) in cases {
+        let (decisions, revoked) = store
+            .admit_with_revocation(&checks, token, family, now)
+            .await
+            .unwrap();
+        let direct = store.is_revoked(token, family, now).await.unwrap();
+        assert_eq!(decisions.len(), 1, "{case}: one decision per check");
+        assert!(decisions[0].allowed, "{case}: request rejected");
+        assert_eq!(revoked, Some(expected), "{case}: revocation status");
+        assert_eq!(direct, expected, "{case}: is_revoked disagrees");
+    }
+}
+
+/// Counts requests in [`RateLimitStore::admit_with_revocation`] as
+/// [`RateLimitStore::admit`] does, and still reports the revocation status of a rejected one.
+pub async fn admission_counts_like_admit<S>(store: Arc<S>)
+where
+    S: RateLimitStore + crate::RevocationStore + ?Sized,
+{
+    let checks = [check("user:2", 2, Duration::minutes(1))];
+    let (revoked, family) = (token(), family_id());
+    store
+        .revoke_token(revoked, T0 + Duration::minutes(15))
+        .await
+        .unwrap();
+
+    let first = store.admit(&checks, T0).await.unwrap();
+    let (second, _) = store
+        .admit_with_revocation(&checks, revoked, family, T0)
+        .await
+        .unwrap();
+    let (third, status) = store
+        .admit_with_revocation(&checks, revoked, family, T0)
+        .await
+        .unwrap();
+
+    assert!(first[0].allowed, "first request rejected");
+    assert!(second[0].allowed, "second request rejected");
+    assert_eq!(second[0].remaining, 0);
+    assert!(!third[0].allowed, "request over the limit passed");
+    assert_eq!(
+        status,
+        Some(true),
+        "rejected request lost its revocation status"
+    );
 }

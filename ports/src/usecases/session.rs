@@ -99,6 +99,30 @@ impl Sessions {
         self.check_revocation(claims, now).await
     }
 
+    /// Authenticates with claims that [`TokenCodec::verify_access`] returned earlier for the
+    /// same request, and whether the token or its family was revoked as the revocation store
+    /// reported it in the same request (see [`RateLimitStore::admit_with_revocation`]): checks
+    /// their expiry again at the current time and spares the second read.
+    ///
+    /// # Errors
+    /// [`AuthError::Expired`] or [`AuthError::Revoked`].
+    ///
+    /// [`TokenCodec::verify_access`]: crate::TokenCodec::verify_access
+    /// [`RateLimitStore::admit_with_revocation`]: crate::RateLimitStore::admit_with_revocation
+    pub fn authenticate_checked(
+        &self,
+        claims: AccessClaims,
+        revoked: bool,
+    ) -> Result<Session, AuthError> {
+        if claims.expires_at <= self.deps.clock.now() {
+            return Err(AuthError::Expired);
+        }
+        if revoked {
+            return Err(AuthError::Revoked);
+        }
+        Ok(Session { claims })
+    }
+
     async fn check_revocation(
         &self,
         claims: AccessClaims,

@@ -11,9 +11,12 @@
 //!
 //! A request passes only when both of its limits pass, and is then counted under both. The user
 //! id comes from an access token whose signature and expiry verify, a check that does no I/O.
-//! The verified token and its claims go into the request's extensions, so the bearer security
-//! scheme does not verify the signature again. The revocation check runs there, so a revoked but
-//! well-formed token is counted under its user and then rejected with 401.
+//! For such a token the same store call also reads whether the token or its family is revoked,
+//! when the rate-limit store keeps the revocations too (Redis), so an authenticated request costs
+//! one round trip. The verified token, its claims and that revocation status go into the
+//! request's extensions for the bearer security scheme, which then neither verifies the
+//! signature nor reads the revocations again. A revoked but well-formed token is counted under
+//! its user and then rejected there with 401.
 //!
 //! Responses carry the headers of draft-ietf-httpapi-ratelimit-headers (draft 09) for the
 //! tightest of the two limits ([`super::rate_headers`]). A rejection is a 429 `rate-limited`
@@ -138,6 +141,7 @@ impl RequestThrottle {
             Some(VerifiedAccessToken {
                 token: token.to_owned(),
                 claims,
+                revoked: None,
             })
         });
         let user: Option<UserId> = verified.as_ref().map(|verified| verified.claims.user_id);
@@ -213,12 +217,24 @@ impl<E: Endpoint> Endpoint for RequestThrottleEndpoint<E> {
             .unwrap_or_default();
         let throttle = &self.throttle;
         let mut checks = throttle.checks(&request, &context);
-        if let Some(verified) = checks.verified.take() {
-            request.extensions_mut().insert(verified);
-        }
         let now = throttle.ports.clock.now();
+        let rate_limits = &throttle.ports.rate_limits;
 
-        let decisions = match throttle.ports.rate_limits.admit(&checks.checks, now).await {
+        let admitted = match checks.verified.take() {
+            Some(mut verified) => {
+                let claims = &verified.claims;
+                let answer = rate_limits
+                    .admit_with_revocation(&checks.checks, claims.token_id, claims.family_id, now)
+                    .await;
+                answer.map(|(decisions, revoked)| {
+                    verified.revoked = revoked;
+                    request.extensions_mut().insert(verified);
+                    decisions
+                })
+            }
+            None => rate_limits.admit(&checks.checks, now).await,
+        };
+        let decisions = match admitted {
             Ok(decisions) => decisions,
             Err(error) => return Ok(store_failure(&error)),
         };

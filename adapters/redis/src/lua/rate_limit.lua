@@ -1,23 +1,30 @@
 -- Sliding-window rate limits, all or nothing: RateLimit::admit of the domain for each check in
--- order, and the request is recorded under every key or under none.
+-- order, and the request is recorded under every key or under none. Optionally also reads the
+-- revocations of the request's access token, so that one round trip serves both.
 --
--- KEYS[i]      sorted set of accepted request times of check i (score and time in microseconds)
+-- KEYS[i]      sorted set of accepted request times of check i (score and time in microseconds),
+--              for i = 1 .. n, where n = (#ARGV - 2) / 2
+-- KEYS[n+j]    revocation keys to read (a revoked token and its family), each holding the time
+--              until which it is revoked in microseconds; none for a plain admit
 -- ARGV[1]      now, microseconds since the epoch
 -- ARGV[2]      a tag unique to this call; members are "<tag>:<i>"
 -- ARGV[2i+1]   limit of check i
 -- ARGV[2i+2]   window of check i, microseconds
 --
 -- Returns 4 integers per check: allowed (1 or 0), remaining, reset after (microseconds), retry
--- after (microseconds, or -1 when allowed).
+-- after (microseconds, or -1 when allowed). With revocation keys, one more integer follows: 1
+-- when any of them is revoked at now, else 0.
 
 local now = tonumber(ARGV[1])
 local tag = ARGV[2]
+local checks = (#ARGV - 2) / 2
 local second = 1000000
 local results = {}
 local added = {}
 local all_allowed = true
 
-for i, key in ipairs(KEYS) do
+for i = 1, checks do
+  local key = KEYS[i]
   local limit = tonumber(ARGV[2 * i + 1])
   local window = tonumber(ARGV[2 * i + 2])
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
@@ -62,6 +69,17 @@ for _, entry in ipairs(added) do
   else
     redis.call('ZREM', entry[1], entry[2])
   end
+end
+
+if #KEYS > checks then
+  local revoked = 0
+  for j = checks + 1, #KEYS do
+    local until_time = tonumber(redis.call('GET', KEYS[j]))
+    if until_time and now <= until_time then
+      revoked = 1
+    end
+  end
+  table.insert(results, revoked)
 end
 
 return results
