@@ -1,5 +1,11 @@
 //! The connection pool: bb8 over redis-rs multiplexed connections, with short timeouts.
 //!
+//! A caller does not keep a connection for itself: [`RedisPool::link`] checks one out, clones its
+//! multiplexed handle and returns it to the pool at once. Concurrent requests therefore share
+//! the pool's first connections, whose driver writes the commands waiting at a time in one
+//! system call and reads their replies together, and Redis serves them in one wake-up. Under
+//! load that costs far less than a connection and a round trip of its own per request.
+//!
 //! The manager is our own instead of `bb8_redis::RedisConnectionManager` for two reasons. That
 //! manager connects with redis-rs's default timeouts, which cannot be changed, and its
 //! `has_broken` always returns false, so a connection whose socket died would go back into the
@@ -11,10 +17,11 @@
 //! hide the cause. The cause goes to [`LoggingErrorSink`] instead, and [`Breaker`] makes
 //! callers fail at once during an outage.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bb8_redis::bb8::{self, ErrorSink, ManageConnection, PooledConnection, RunError};
+use bb8_redis::bb8::{self, ErrorSink, ManageConnection, RunError};
 use rampart_ports::StoreError;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, RedisError, RedisResult};
@@ -23,10 +30,11 @@ use crate::breaker::Breaker;
 use crate::error::{RedisSetupError, is_outage, store_error};
 use crate::settings::{RedisSettings, check_url, redact};
 
-/// A multiplexed connection and whether a command on it failed in a way that breaks it.
+/// A multiplexed connection and whether a command on it failed in a way that breaks it. The
+/// flag is shared with every [`Link`] that uses the connection.
 pub(crate) struct Connection {
     inner: MultiplexedConnection,
-    broken: bool,
+    broken: Arc<AtomicBool>,
 }
 
 /// Opens connections with the configured timeouts.
@@ -47,7 +55,7 @@ impl ManageConnection for Manager {
             .await?;
         Ok(Connection {
             inner,
-            broken: false,
+            broken: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -59,7 +67,7 @@ impl ManageConnection for Manager {
     }
 
     fn has_broken(&self, connection: &mut Connection) -> bool {
-        connection.broken
+        connection.broken.load(Ordering::Relaxed)
     }
 }
 
@@ -145,7 +153,11 @@ impl RedisPool {
         })
     }
 
-    /// Checks out a connection, failing at once while the breaker is open.
+    /// Returns a handle to a pooled connection, failing at once while the breaker is open.
+    ///
+    /// The connection goes back to the pool before this returns, for other callers to share.
+    /// A connection marked broken since its last checkout is dropped (bb8 drops it on return)
+    /// and another taken.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] while the breaker is open or when no connection could be had
@@ -154,9 +166,21 @@ impl RedisPool {
         self.breaker
             .admit()
             .map_err(|open| StoreError::Unavailable(Box::new(open)))?;
-        match self.pool.get().await {
-            Ok(connection) => Ok(Link {
-                connection,
+        let mut checked_out = self.pool.get().await;
+        // Each pass drops a broken connection for good, so the pool's size bounds the passes.
+        for _ in 0..self.pool.state().connections {
+            match &checked_out {
+                Ok(pooled) if pooled.broken.load(Ordering::Relaxed) => {
+                    drop(checked_out);
+                    checked_out = self.pool.get().await;
+                }
+                _ => break,
+            }
+        }
+        match checked_out {
+            Ok(pooled) => Ok(Link {
+                connection: pooled.inner.clone(),
+                broken: pooled.broken.clone(),
                 breaker: &self.breaker,
             }),
             Err(RunError::TimedOut) => {
@@ -177,16 +201,17 @@ impl RedisPool {
     }
 }
 
-/// One checked-out connection.
+/// A handle to a pooled connection, shared with other callers.
 pub(crate) struct Link<'a> {
-    connection: PooledConnection<'a, Manager>,
+    connection: MultiplexedConnection,
+    broken: Arc<AtomicBool>,
     breaker: &'a Breaker,
 }
 
 impl Link<'_> {
     /// Returns the connection to send commands on.
     pub(crate) fn connection(&mut self) -> &mut MultiplexedConnection {
-        &mut self.connection.inner
+        &mut self.connection
     }
 
     /// Records the outcome of a command and translates its error: an outage marks the
@@ -206,7 +231,7 @@ impl Link<'_> {
             }
             Err(error) => {
                 if is_outage(&error) {
-                    self.connection.broken = true;
+                    self.broken.store(true, Ordering::Relaxed);
                     self.breaker.failed();
                 }
                 Err(store_error(context, error))
