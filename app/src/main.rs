@@ -10,6 +10,7 @@ mod database;
 mod events;
 mod fault;
 mod guard;
+mod log_writer;
 mod shared_state;
 mod telemetry;
 mod wiring;

@@ -7,29 +7,26 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::os::fd::AsFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use anyhow::Context;
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::filter::{self, EnvFilter};
+use tracing_subscriber::fmt::writer::MakeWriterExt;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry, fmt};
 
+use crate::log_writer::{self, BatchGuard, WhenFull};
+
 /// The tracing target of security events.
 pub(crate) const SECURITY_TARGET: &str = "security";
 
-/// Capacity in lines of each log writer's channel. When it is full, a logging thread waits
-/// (app.log and security.log) or the line is dropped (stdout). tracing-appender allocates the
-/// whole channel up front, about 32 bytes a line, so its default of 128,000 lines took 4 MiB of
-/// resident memory per writer (measured in `/proc/PID/smaps`).
-const BUFFERED_LINES: usize = 16_384;
-
-/// Keeps the log writers flushing; drop it only at exit.
+/// Keeps the log writers writing; drop it only at exit, which writes the pending lines.
 #[must_use = "dropping the guards stops the log writers"]
 pub(crate) struct LogGuards {
-    _guards: Vec<WorkerGuard>,
+    _guards: Vec<BatchGuard>,
 }
 
 fn open_log(path: &Path) -> io::Result<File> {
@@ -44,10 +41,14 @@ fn open_log(path: &Path) -> io::Result<File> {
 
 /// Starts logging to stdout and to the files in `log_dir`, creating the directory.
 ///
-/// The level comes from `RUST_LOG` (default `info`).
+/// The level comes from `RUST_LOG` (default `info`). Each destination has a writer thread of
+/// its own ([`log_writer`]). Lines for app.log and security.log are never dropped. Lines for
+/// stdout are dropped and counted when it falls 4 MiB behind, so a stalled reader of stdout
+/// cannot stall requests.
 ///
 /// # Errors
-/// When the directory or a file cannot be created, or a subscriber is already set.
+/// When the directory or a file cannot be created, a writer thread cannot start, or a
+/// subscriber is already set.
 pub(crate) fn init(log_dir: &Path) -> anyhow::Result<LogGuards> {
     fs::DirBuilder::new()
         .recursive(true)
@@ -56,20 +57,36 @@ pub(crate) fn init(log_dir: &Path) -> anyhow::Result<LogGuards> {
         .with_context(|| format!("creating log directory {}", log_dir.display()))?;
     let app_file = open_log(&log_dir.join("app.log")).context("opening app.log")?;
     let security_file = open_log(&log_dir.join("security.log")).context("opening security.log")?;
+    // Standard output through a descriptor of its own, since `io::stdout()` flushes every line.
+    let stdout = io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(File::from)
+        .context("duplicating standard output")?;
 
-    let builder = || NonBlockingBuilder::default().buffered_lines_limit(BUFFERED_LINES);
-    let (app_writer, app_guard) = builder().lossy(false).finish(app_file);
-    let (security_writer, security_guard) = builder().lossy(false).finish(security_file);
-    let (stdout_writer, stdout_guard) = builder().finish(io::stdout());
+    let (app_writer, app_guard) = log_writer::spawn("log-app", "app.log", app_file, WhenFull::Wait)
+        .context("starting the app.log writer")?;
+    let (security_writer, security_guard) = log_writer::spawn(
+        "log-security",
+        "security.log",
+        security_file,
+        WhenFull::Wait,
+    )
+    .context("starting the security.log writer")?;
+    let (stdout_writer, stdout_guard) =
+        log_writer::spawn("log-stdout", "standard output", stdout, WhenFull::Drop)
+            .context("starting the standard output writer")?;
 
-    let level = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let level = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Spans pass the filter too, so that each security event carries the request span with its
     // request id, client IP, method and path.
     let security_only =
         filter::filter_fn(|metadata| metadata.is_span() || metadata.target() == SECURITY_TARGET);
+    // One layer formats each line once and hands the same bytes to stdout and app.log.
     let layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = vec![
-        json_layer(stdout_writer).with_filter(level()).boxed(),
-        json_layer(app_writer).with_filter(level()).boxed(),
+        json_layer(stdout_writer.and(app_writer))
+            .with_filter(level)
+            .boxed(),
         json_layer(security_writer)
             .with_filter(security_only)
             .boxed(),
