@@ -19,4 +19,4 @@ mod strict;
 pub use middleware::RequestLimits;
 pub use redirect::build_https_redirect;
 pub use routes::{HttpOptions, build_app, openapi_json};
-pub use state::{HttpState, ReadinessProbe};
+pub use state::{Handlers, HttpState, ReadinessProbe};

@@ -23,9 +23,23 @@ pub trait ReadinessProbe: Send + Sync {
     async fn check(&self) -> Result<(), StoreError>;
 }
 
-/// The use cases and probes shared by every request.
+/// The use cases and probes shared by every request, behind one `Arc`.
+///
+/// poem's `data` middleware clones the state into every request, so a clone must be cheap: one
+/// reference count instead of a copy of every use case's ports.
 #[derive(Clone)]
-pub struct HttpState {
+pub struct HttpState(Arc<Handlers>);
+
+impl std::ops::Deref for HttpState {
+    type Target = Handlers;
+
+    fn deref(&self) -> &Handlers {
+        &self.0
+    }
+}
+
+/// The use cases and probes of [`HttpState`].
+pub struct Handlers {
     pub auth: Auth,
     pub sessions: Sessions,
     pub accounts: Accounts,
@@ -43,7 +57,7 @@ impl HttpState {
     /// Builds every use case on one set of ports, beside the request guard.
     pub fn new(deps: Deps, guard: RequestGuard, probes: Vec<Arc<dyn ReadinessProbe>>) -> Self {
         let throttle = ThrottlePorts::from_deps(&deps);
-        Self {
+        Self(Arc::new(Handlers {
             auth: Auth::new(deps.clone()),
             sessions: Sessions::new(deps.clone()),
             accounts: Accounts::new(deps.clone()),
@@ -53,6 +67,6 @@ impl HttpState {
             probes,
             throttle,
             guard,
-        }
+        }))
     }
 }

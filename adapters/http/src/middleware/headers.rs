@@ -99,6 +99,8 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
             ),
             (header::CACHE_CONTROL, "no-store"),
         ];
+        // One allocation for all of them instead of a regrowth of the map along the way.
+        headers.reserve(fixed.len() + 2);
         for (name, value) in fixed {
             headers.insert(name, HeaderValue::from_static(value));
         }
