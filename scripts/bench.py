@@ -111,6 +111,8 @@ class Settings:
     reference: str
     backend: str
     output: pathlib.Path | None
+    endpoints: tuple[str, ...] = tuple(ENDPOINTS)
+    flood_runs: bool = True
 
     @property
     def mode(self) -> str:
@@ -162,7 +164,17 @@ def parse_args(argv: list[str]) -> Settings:
     parser.add_argument(
         "--output", type=pathlib.Path, help="also write the report (Markdown) to this file"
     )
+    parser.add_argument(
+        "--endpoints",
+        default=",".join(ENDPOINTS),
+        help="comma-separated endpoints to load, of " + ", ".join(ENDPOINTS) + " (default: all); "
+        "the login-flood runs need posts and login",
+    )
     args = parser.parse_args(argv)
+    endpoints = tuple(name.strip() for name in args.endpoints.split(",") if name.strip())
+    unknown = [name for name in endpoints if name not in ENDPOINTS]
+    if unknown or not endpoints:
+        parser.error(f"--endpoints takes names of {', '.join(ENDPOINTS)}, got {args.endpoints!r}")
 
     duration = args.duration
     if duration is None:
@@ -183,6 +195,8 @@ def parse_args(argv: list[str]) -> Settings:
         reference=args.reference,
         backend=args.backend,
         output=args.output,
+        endpoints=endpoints,
+        flood_runs="posts" in endpoints and "login" in endpoints,
     )
 
 
@@ -1170,7 +1184,7 @@ def run(settings: Settings) -> str:
             order.append(reference_target)
         wrk = Wrk(settings, work)
         main: dict[str, dict[str, WrkResult]] = {}
-        for endpoint in ENDPOINTS:
+        for endpoint in settings.endpoints:
             main[endpoint] = {}
             # Alternate the servers endpoint by endpoint, so drift hits them all.
             for target in order:
@@ -1179,6 +1193,8 @@ def run(settings: Settings) -> str:
 
         stack_results: dict[str, dict[str, dict[str, WrkResult]]] = {}
         for endpoint in ("health", "me"):
+            if endpoint not in settings.endpoints:
+                continue
             stack_results[endpoint] = {}
             for name in configs:
                 log(f"{ENDPOINTS[endpoint]} on {name}, stack on and off")
@@ -1188,7 +1204,7 @@ def run(settings: Settings) -> str:
                 }
 
         flood: dict[str, dict[str, WrkResult]] = {}
-        for target in order:
+        for target in order if settings.flood_runs else []:
             log(f"reads alone, then during a login flood, on {target.name}")
             idle = wrk.run(target, "posts")
             # The flood runs from one second before the reads' warm-up until after they end.
