@@ -10,9 +10,66 @@
 //!
 //! The domain's inspection undoes every further encoding itself.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex, PoisonError};
+
 use poem::Request;
-use rampart_domain::inspection::{Finding, Place, inspect, location};
+use rampart_domain::inspection::{AttackKind, Finding, Place, inspect, location};
 use serde_json::Value;
+
+/// Longest value whose verdict [`inspect_cached`] keeps, in bytes.
+const CACHED_VALUE_MAX: usize = 256;
+
+/// Verdicts kept per place before the cache starts over.
+const CACHED_VERDICTS_MAX: usize = 4096;
+
+/// Kept verdicts of one [`Place`], by value.
+type Verdicts = HashMap<Box<str>, Option<AttackKind>>;
+
+/// Verdicts of recently inspected values of the request target, by place.
+///
+/// An inspection is a pure function of the value and its place, so a kept verdict is exactly
+/// the one a new inspection would return. Ordinary clients send the same paths, parameters and
+/// user agents again and again, and decoding plus the detectors cost microseconds each, where a
+/// lookup costs a hash. A client sending ever new values only makes the cache start over.
+#[derive(Default)]
+struct VerdictCache {
+    paths: Verdicts,
+    parameters: Verdicts,
+}
+
+impl VerdictCache {
+    fn place(&mut self, place: Place) -> Option<&mut Verdicts> {
+        match place {
+            Place::UrlPath => Some(&mut self.paths),
+            Place::Parameter => Some(&mut self.parameters),
+            Place::JsonString => None,
+        }
+    }
+}
+
+static VERDICTS: LazyLock<Mutex<VerdictCache>> = LazyLock::new(Mutex::default);
+
+/// Inspects a value of the request target, using the kept verdict when there is one. JSON
+/// strings and values longer than [`CACHED_VALUE_MAX`] are always inspected afresh.
+fn inspect_cached(value: &str, place: Place) -> Option<AttackKind> {
+    if value.len() > CACHED_VALUE_MAX || place == Place::JsonString {
+        return inspect(value, place);
+    }
+    let lock = || VERDICTS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(verdict) = lock().place(place).and_then(|map| map.get(value).copied()) {
+        return verdict;
+    }
+    // Inspect without the lock, so other requests are not held up meanwhile.
+    let verdict = inspect(value, place);
+    if let Some(map) = lock().place(place) {
+        if map.len() >= CACHED_VERDICTS_MAX {
+            map.clear();
+        }
+        map.insert(value.into(), verdict);
+    }
+    verdict
+}
 
 /// Headers inspected, by lowercase name.
 const INSPECTED_HEADERS: [&str; 3] = ["user-agent", "referer", "x-forwarded-for"];
@@ -25,7 +82,7 @@ pub(crate) const HTML_FIELDS: &[(&str, &str)] = &[("/api/v1/posts", "body")];
 /// Inspects the path, the query and the selected headers, and returns the first finding.
 pub(crate) fn inspect_target(request: &Request) -> Option<Finding> {
     let path = request.uri().path();
-    if let Some(kind) = inspect(path, Place::UrlPath) {
+    if let Some(kind) = inspect_cached(path, Place::UrlPath) {
         return Some(Finding {
             kind,
             location: "path".to_owned(),
@@ -37,7 +94,7 @@ pub(crate) fn inspect_target(request: &Request) -> Option<Finding> {
         let name = name.replace('+', " ");
         let value = value.replace('+', " ");
         for text in [&name, &value] {
-            if let Some(kind) = inspect(text, Place::Parameter) {
+            if let Some(kind) = inspect_cached(text, Place::Parameter) {
                 return Some(Finding {
                     kind,
                     location: location("query", &name),
@@ -49,7 +106,7 @@ pub(crate) fn inspect_target(request: &Request) -> Option<Finding> {
     for name in INSPECTED_HEADERS {
         for value in request.headers().get_all(name) {
             let text = String::from_utf8_lossy(value.as_bytes());
-            if let Some(kind) = inspect(&text, Place::Parameter) {
+            if let Some(kind) = inspect_cached(&text, Place::Parameter) {
                 return Some(Finding {
                     kind,
                     location: location("header", name),
@@ -111,13 +168,64 @@ pub(crate) fn inspect_json(path: &str, document: &Value) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
-    use rampart_domain::inspection::AttackKind;
     use serde_json::json;
 
     use super::*;
 
     fn request(uri: &str) -> Request {
         Request::builder().uri(uri.parse().unwrap()).finish()
+    }
+
+    #[test]
+    fn cached_verdicts_match_inspection() {
+        let values = [
+            "/api/v1/users/me",
+            "information_schema",
+            "pg_catalog",
+            "1-null",
+            "1' OR '1'='1",
+            "<script>alert(1)</script>",
+            "../../etc/passwd",
+            "O'Brien",
+            "page_size",
+        ];
+        for place in [Place::UrlPath, Place::Parameter] {
+            for value in values {
+                let fresh = inspect(value, place);
+                // The first call fills the cache and the second reads it.
+                assert_eq!(
+                    inspect_cached(value, place),
+                    fresh,
+                    "{value} in {place:?}, first"
+                );
+                assert_eq!(
+                    inspect_cached(value, place),
+                    fresh,
+                    "{value} in {place:?}, cached"
+                );
+            }
+        }
+        assert_eq!(
+            inspect_cached("information_schema", Place::Parameter),
+            Some(AttackKind::SqlInjection)
+        );
+    }
+
+    #[test]
+    fn verdict_cache_stays_bounded() {
+        for n in 0..(2 * CACHED_VERDICTS_MAX) {
+            inspect_cached(&format!("value{n}"), Place::Parameter);
+        }
+        let long = "a".repeat(CACHED_VALUE_MAX + 1);
+        inspect_cached(&long, Place::Parameter);
+
+        let cache = VERDICTS.lock().unwrap();
+        let kept = cache.parameters.len();
+        assert!(kept <= CACHED_VERDICTS_MAX, "{kept} verdicts");
+        assert!(
+            !cache.parameters.contains_key(long.as_str()),
+            "long value kept"
+        );
     }
 
     #[test]
