@@ -38,6 +38,9 @@ pub(crate) enum WhenFull {
 /// The state shared by the logging threads and the writer thread.
 struct Shared {
     pending: Mutex<Pending>,
+    /// The destination: the writer thread's, and after closing that of late lines, written
+    /// directly.
+    file: Mutex<File>,
     /// Signalled when the buffer gets its first line or the writer closes.
     filled: Condvar,
     /// Signalled when the writer thread has taken the buffer.
@@ -58,10 +61,27 @@ impl Shared {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Appends one formatted line, or several, to the buffer.
+    /// Writes a line that arrives after closing straight to the file.
+    fn write_directly(&self, bytes: &[u8]) {
+        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Err(error) = file.write_all(bytes) {
+            eprintln!("rampart: writing a late log line failed: {error}");
+        }
+    }
+
+    /// Appends one formatted line, or several, to the buffer. Once the writer is closed, the
+    /// line is written directly instead, so that a task still running at shutdown loses nothing.
     fn append(&self, bytes: &[u8]) {
         let mut pending = self.lock();
-        while pending.buffer.len() >= MAX_PENDING && !pending.closed {
+        loop {
+            if pending.closed {
+                drop(pending);
+                self.write_directly(bytes);
+                return;
+            }
+            if pending.buffer.len() < MAX_PENDING {
+                break;
+            }
             if self.when_full == WhenFull::Drop {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
                 return;
@@ -158,6 +178,7 @@ pub(crate) fn spawn(
 ) -> io::Result<(BatchWriter, BatchGuard)> {
     let shared = Arc::new(Shared {
         pending: Mutex::new(Pending::default()),
+        file: Mutex::new(file),
         filled: Condvar::new(),
         drained: Condvar::new(),
         when_full,
@@ -166,7 +187,7 @@ pub(crate) fn spawn(
     let worker = shared.clone();
     let thread = thread::Builder::new()
         .name(name.to_owned())
-        .spawn(move || write_batches(&worker, label, file))?;
+        .spawn(move || write_batches(&worker, label))?;
     Ok((
         BatchWriter {
             shared: shared.clone(),
@@ -182,7 +203,7 @@ pub(crate) fn spawn(
 ///
 /// Errors cannot go to the log being written, so they go to standard error, once per failing
 /// stretch.
-fn write_batches(shared: &Shared, label: &str, mut file: File) {
+fn write_batches(shared: &Shared, label: &str) {
     let mut batch = Vec::new();
     let mut failing = false;
     loop {
@@ -205,7 +226,12 @@ fn write_batches(shared: &Shared, label: &str, mut file: File) {
         drop(pending);
         shared.drained.notify_all();
 
-        match file.write_all(&batch) {
+        let written = shared
+            .file
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .write_all(&batch);
+        match written {
             Ok(()) if failing => {
                 failing = false;
                 eprintln!("rampart: writing {label} works again");
@@ -264,6 +290,19 @@ mod tests {
     }
 
     #[test]
+    fn line_after_close_is_written() {
+        let (_dir, path, file) = temp_file();
+        let (writer, guard) = spawn("test-log", "out.log", file, WhenFull::Wait).unwrap();
+
+        writeln!(writer.make_writer(), "before close").unwrap();
+        drop(guard);
+        writeln!(writer.make_writer(), "after close").unwrap();
+
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "before close\nafter close\n");
+    }
+
+    #[test]
     fn quiet_writer_writes_without_drop() {
         let (_dir, path, file) = temp_file();
         let (writer, _guard) = spawn("test-log", "out.log", file, WhenFull::Wait).unwrap();
@@ -313,8 +352,10 @@ mod tests {
 
     #[test]
     fn full_lossy_writer_drops_and_counts() {
+        let (_dir, _path, file) = temp_file();
         let shared = Shared {
             pending: Mutex::new(Pending::default()),
+            file: Mutex::new(file),
             filled: Condvar::new(),
             drained: Condvar::new(),
             when_full: WhenFull::Drop,

@@ -49,6 +49,9 @@ enum Command {
     Openapi,
 }
 
+/// How long tasks still running after a command returns get to finish before the process exits.
+const RUNTIME_SHUTDOWN: std::time::Duration = std::time::Duration::from_secs(1);
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -66,15 +69,23 @@ fn main() -> ExitCode {
 
 fn run_with_config(config_file: Option<PathBuf>, command: Command) -> anyhow::Result<()> {
     let config = config::Config::load(config_file.as_deref())?;
+    // The log writers of `serve` outlive the runtime: they are dropped last, so that lines of
+    // tasks still running when the server stops are written too.
+    let _log_guards = match command {
+        Command::Serve => Some(telemetry::init(&config.log_dir)?),
+        _ => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         match command {
             Command::Serve => cmd::serve::run(config).await,
             Command::Migrate => cmd::migrate::run(config).await,
             Command::CreateAdmin(args) => cmd::create_admin::run(config, args).await,
             Command::Openapi => cmd::openapi::run(),
         }
-    })
+    });
+    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+    result
 }

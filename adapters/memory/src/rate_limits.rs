@@ -1,4 +1,4 @@
-//! [`RateLimitStore`] in memory: one [`SlidingLog`] per key, at most 65 slots each.
+//! [`RateLimitStore`] in memory: one [`SlidingLog`] per key, at most 129 slots each.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -10,7 +10,6 @@ use rampart_http::{HttpOptions, HttpState, build_app, build_https_redirect};
 use tokio::sync::watch;
 
 use crate::config::{Config, TlsSettings};
-use crate::telemetry;
 use crate::wiring;
 
 /// How long a connection may stay silent, between requests or in the middle of one, before it is
@@ -23,9 +22,10 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Serves the API on the configured address.
 ///
 /// # Errors
-/// When logging, a store or the listener cannot be set up.
+/// When a store or the listener cannot be set up.
+///
+/// Logging must be set up first ([`crate::telemetry::init`]).
 pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
-    let _guards = telemetry::init(&config.log_dir)?;
     tracing::info!(
         env = config.env.as_str(),
         listen = %config.listen,
