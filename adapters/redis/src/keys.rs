@@ -22,9 +22,14 @@ impl Keys {
         &self.prefix
     }
 
-    /// The sorted set of accepted request times of one rate-limit check key.
-    pub(crate) fn rate(&self, check_key: &str) -> String {
-        format!("{}rate:{check_key}", self.prefix)
+    /// The slot list of one rate-limit check key's sliding log.
+    pub(crate) fn rate_log(&self, check_key: &str) -> String {
+        format!("{}rate-log:{check_key}", self.prefix)
+    }
+
+    /// The number of requests in one rate-limit check key's sliding log.
+    pub(crate) fn rate_total(&self, check_key: &str) -> String {
+        format!("{}rate-total:{check_key}", self.prefix)
     }
 
     /// The sorted set of failures of a username from every address.

@@ -1,5 +1,7 @@
-//! [`RateLimitStore`] on Redis: one sorted set per check key, all checks of a call in one
-//! script.
+//! [`RateLimitStore`] on Redis: the domain's [`SlidingLog`] per check key, as a list of slots
+//! and a request counter, all checks of a call in one script.
+//!
+//! [`SlidingLog`]: rampart_domain::throttle::SlidingLog
 
 use std::sync::LazyLock;
 
@@ -10,7 +12,6 @@ use rampart_ports::{RateCheck, RateLimitStore, StoreError};
 use redis::Script;
 use time::{Duration, OffsetDateTime};
 use tracing::instrument;
-use uuid::Uuid;
 
 use crate::RedisStores;
 use crate::error::UnexpectedReply;
@@ -62,12 +63,11 @@ impl RedisStores {
         now: OffsetDateTime,
     ) -> Result<Vec<i64>, StoreError> {
         let mut invocation = RATE_LIMIT.prepare_invoke();
-        invocation
-            .arg(micros(now))
-            .arg(Uuid::new_v4().simple().to_string());
+        invocation.arg(micros(now));
         for check in checks {
             invocation
-                .key(self.keys.rate(&check.key))
+                .key(self.keys.rate_log(&check.key))
+                .key(self.keys.rate_total(&check.key))
                 .arg(check.limit.limit)
                 .arg(span_micros(check.limit.window));
         }

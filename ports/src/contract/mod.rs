@@ -263,6 +263,9 @@ macro_rules! rate_limit_store_contract {
             decisions_follow_check_order,
             keys_are_counted_separately,
             key_expires_after_window,
+            repeated_key_rolls_back_together,
+            joined_slot_leaves_with_newest_request,
+            busy_key_counts_last_window,
         }
     };
 }

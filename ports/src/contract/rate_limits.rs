@@ -88,6 +88,103 @@ where
     );
 }
 
+/// Takes back both records of a key that two checks of a rejected request share, also when
+/// the key's requests have joined one slot.
+pub async fn repeated_key_rolls_back_together<S>(store: Arc<S>)
+where
+    S: RateLimitStore + ?Sized,
+{
+    let shared = check("user:7", 100, Duration::minutes(1));
+    let closed = check("closed", 0, Duration::minutes(1));
+    // 64 requests fill the exact slots, so the next ones join the newest slot.
+    for ms in 0..64 {
+        store
+            .admit(
+                std::slice::from_ref(&shared),
+                T0 + Duration::milliseconds(ms),
+            )
+            .await
+            .unwrap();
+    }
+    let now = T0 + Duration::milliseconds(100);
+
+    let rejected = store
+        .admit(&[shared.clone(), shared.clone(), closed], now)
+        .await
+        .unwrap();
+    let after = store.admit(&[shared], now).await.unwrap();
+
+    assert!(
+        rejected[0].allowed && rejected[1].allowed,
+        "shared key rejected"
+    );
+    assert!(!rejected[2].allowed, "closed check passed");
+    assert_eq!(
+        after[0].remaining, 35,
+        "rejected request left records behind"
+    );
+}
+
+/// Counts a request that joined a slot until the slot's newest request leaves the window, as
+/// the domain's `SlidingLog` does.
+pub async fn joined_slot_leaves_with_newest_request<S>(store: Arc<S>)
+where
+    S: RateLimitStore + ?Sized,
+{
+    let checks = [check("ip:192.0.2.9", 67, Duration::minutes(1))];
+    // 64 exact slots in the first 64 ms, then three requests that join the newest slot, since
+    // a minute's slots span 937.5 ms.
+    for ms in (0..64).chain([400, 600, 900]) {
+        store
+            .admit(&checks, T0 + Duration::milliseconds(ms))
+            .await
+            .unwrap();
+    }
+
+    let before = store
+        .admit(&checks, T0 + Duration::milliseconds(60_500))
+        .await
+        .unwrap();
+    let after = store
+        .admit(&checks, T0 + Duration::milliseconds(60_900))
+        .await
+        .unwrap();
+
+    assert!(before[0].allowed, "exact slots did not leave on time");
+    assert_eq!(
+        before[0].remaining, 62,
+        "joined slot left before its newest request"
+    );
+    assert!(
+        after[0].allowed,
+        "joined slot kept after its newest request left"
+    );
+    assert_eq!(after[0].remaining, 65);
+}
+
+/// Keeps counting a busy key's requests of the last window only, under a limit far above them.
+pub async fn busy_key_counts_last_window<S>(store: Arc<S>)
+where
+    S: RateLimitStore + ?Sized,
+{
+    let limit = 1_000_000_000;
+    let checks = [check("ip:192.0.2.10", limit, Duration::seconds(64))];
+    let mut last = None;
+    // 10 requests a second for 200 seconds; a 64 s window has slots of 1 s.
+    for n in 0..2_000 {
+        let decisions = store
+            .admit(&checks, T0 + Duration::milliseconds(100 * n))
+            .await
+            .unwrap();
+        assert!(decisions[0].allowed, "request {n} rejected");
+        last = Some(decisions[0]);
+    }
+
+    let counted = limit - last.unwrap().remaining;
+    // The last 64 s hold 640 requests; the oldest slot may hold on to one more second of them.
+    assert!((640..=650).contains(&counted), "{counted} requests counted");
+}
+
 /// Returns one decision per check, in the order of the checks.
 pub async fn decisions_follow_check_order<S>(store: Arc<S>)
 where
