@@ -22,14 +22,9 @@ impl Keys {
         &self.prefix
     }
 
-    /// The slot list of one rate-limit check key's sliding log.
+    /// The hash of slots of one rate-limit check key's sliding log.
     pub(crate) fn rate_log(&self, check_key: &str) -> String {
         format!("{}rate-log:{check_key}", self.prefix)
-    }
-
-    /// The number of requests in one rate-limit check key's sliding log.
-    pub(crate) fn rate_total(&self, check_key: &str) -> String {
-        format!("{}rate-total:{check_key}", self.prefix)
     }
 
     /// The sorted set of failures of a username from every address.

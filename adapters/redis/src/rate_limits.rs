@@ -1,5 +1,5 @@
-//! [`RateLimitStore`] on Redis: the domain's [`SlidingLog`] per check key, as a list of slots
-//! and a request counter, all checks of a call in one script.
+//! [`RateLimitStore`] on Redis: the domain's [`SlidingLog`] per check key, as a hash of slots,
+//! all checks of a call in one script.
 //!
 //! [`SlidingLog`]: rampart_domain::throttle::SlidingLog
 
@@ -67,7 +67,6 @@ impl RedisStores {
         for check in checks {
             invocation
                 .key(self.keys.rate_log(&check.key))
-                .key(self.keys.rate_total(&check.key))
                 .arg(check.limit.limit)
                 .arg(span_micros(check.limit.window));
         }

@@ -3,14 +3,15 @@
 -- none. Optionally also reads the revocations of the request's access token, so that one round
 -- trip serves both.
 --
--- A log is a list of slots "first last count" (times in microseconds), oldest first, and a
--- counter of the requests in it. A slot leaves the window when its newest request does. A
+-- A log is one hash. Its slots are numbered from h (oldest) to t (newest); slot i counts c<i>
+-- requests, the newest at l<i> (microseconds). n is the number of requests in the log and f the
+-- time of the first request of slot t. A slot leaves the window when its newest request does. A
 -- request gets a slot of its own while the log has fewer than 64, else it joins the newest slot
--- when that started less than window / 64 earlier, so a log has at most 129 slots.
+-- when that started less than window / 64 earlier, so a log has at most 129 slots. Plain fields
+-- and numbers keep the steady path at four commands a check, without string parsing.
 --
--- KEYS[2i-1]   slot list of check i, for i = 1 .. n, where n = (#ARGV - 1) / 2
--- KEYS[2i]     request counter of check i
--- KEYS[2n+j]   revocation keys to read (a revoked token and its family), each holding the time
+-- KEYS[i]      log of check i, for i = 1 .. n, where n = (#ARGV - 1) / 2
+-- KEYS[n+j]    revocation keys to read (a revoked token and its family), each holding the time
 --              until which it is revoked in microseconds; none for a plain admit
 -- ARGV[1]      now, microseconds since the epoch
 -- ARGV[2i]     limit of check i
@@ -28,74 +29,49 @@ local results = {}
 local recorded = {}
 local all_allowed = true
 
-local function parse(slot)
-  local first, last, count = string.match(slot, '^(%d+) (%d+) (%d+)$')
-  return tonumber(first), tonumber(last), tonumber(count)
-end
-
-local function format(first, last, count)
-  return string.format('%d %d %d', first, last, count)
-end
-
--- Stores a log's counter with the log's expiry, or deletes it with an empty log.
-local function store_total(list, counter, total)
-  if total <= 0 then
-    redis.call('DEL', counter)
-    return
-  end
-  redis.call('SET', counter, total, 'KEEPTTL')
-  if redis.call('PTTL', counter) < 0 then
-    local ttl = redis.call('PTTL', list)
-    if ttl > 0 then
-      redis.call('PEXPIRE', counter, ttl)
-    end
-  end
-end
-
--- Returns the number of requests in a log, rebuilding a lost counter from the slots.
-local function read_total(list, counter)
-  local total = redis.call('GET', counter)
-  if total then
-    return tonumber(total)
-  end
-  local sum = 0
-  for _, slot in ipairs(redis.call('LRANGE', list, 0, -1)) do
-    local _, _, count = parse(slot)
-    sum = sum + count
-  end
-  return sum
-end
-
 for i = 1, checks do
-  local list = KEYS[2 * i - 1]
-  local counter = KEYS[2 * i]
+  local log = KEYS[i]
   local limit = tonumber(ARGV[2 * i])
   local window = tonumber(ARGV[2 * i + 1])
-  local total = read_total(list, counter)
+  local state = redis.call('HMGET', log, 'n', 'h', 't', 'f')
+  local total = tonumber(state[1]) or 0
+  local head = tonumber(state[2]) or 1
+  local tail = tonumber(state[3]) or 0
+  local first = tonumber(state[4]) or 0
+  local ends = redis.call('HMGET', log, 'l' .. head, 'c' .. head, 'l' .. tail, 'c' .. tail)
+  local oldest_last = tonumber(ends[1])
+  local newest_last = tonumber(ends[3])
+  local newest_count = tonumber(ends[4])
 
   -- Drop the slots whose newest request left the window.
-  local oldest = redis.call('LINDEX', list, 0)
-  while oldest do
-    local _, last, count = parse(oldest)
-    if last > now - window then
-      break
-    end
-    redis.call('LPOP', list)
-    total = total - count
-    oldest = redis.call('LINDEX', list, 0)
+  local dropped = false
+  while head <= tail and oldest_last and oldest_last <= now - window do
+    total = total - (tonumber(ends[2]) or 0)
+    redis.call('HDEL', log, 'l' .. head, 'c' .. head)
+    head = head + 1
+    dropped = true
+    ends = redis.call('HMGET', log, 'l' .. head, 'c' .. head)
+    oldest_last = tonumber(ends[1])
   end
-  if total < 0 then
+  if head > tail then
     total = 0
+    oldest_last = nil
   end
 
   local reset = 0
-  if oldest then
-    local _, last = parse(oldest)
-    reset = last + window - now
+  if oldest_last then
+    reset = oldest_last + window - now
   end
 
   if total >= limit then
     all_allowed = false
+    if dropped then
+      if head > tail then
+        redis.call('DEL', log)
+      else
+        redis.call('HSET', log, 'n', total, 'h', head)
+      end
+    end
     local retry = reset
     if retry < second then
       retry = second
@@ -105,59 +81,57 @@ for i = 1, checks do
     table.insert(results, reset)
     table.insert(results, retry)
   else
-    local joined = nil
-    if redis.call('LLEN', list) >= exact_slots then
-      local newest = redis.call('LINDEX', list, -1)
-      local first, last, count = parse(newest)
-      if now - first < math.floor(window / exact_slots) then
-        redis.call('LSET', list, -1, format(first, math.max(last, now), count + 1))
-        joined = newest
-      end
+    local slots = tail - head + 1
+    local entry = { log = log, window = window, total = total, head = head, tail = tail,
+      first = first, newest_last = newest_last, newest_count = newest_count }
+    if slots >= exact_slots and now - first < math.floor(window / exact_slots) then
+      entry.joined = true
+      redis.call('HSET', log, 'n', total + 1, 'h', head,
+        'l' .. tail, math.max(newest_last, now), 'c' .. tail, newest_count + 1)
+    else
+      tail = tail + 1
+      redis.call('HSET', log, 'n', total + 1, 'h', head, 't', tail, 'f', now,
+        'l' .. tail, now, 'c' .. tail, 1)
     end
-    if not joined then
-      redis.call('RPUSH', list, format(now, now, 1))
-    end
-    table.insert(recorded, { list = list, counter = counter, window = window, joined = joined })
-    if not oldest then
+    table.insert(recorded, entry)
+    if not oldest_last then
       reset = window
     end
     table.insert(results, 1)
     table.insert(results, limit - total - 1)
     table.insert(results, reset)
     table.insert(results, -1)
-    total = total + 1
   end
-  store_total(list, counter, total)
 end
 
 if all_allowed then
+  -- The newest request is now, so each log is useless one window later. Each check key has one
+  -- window (its prefix names the limit), so the last call's window is the key's.
   for _, entry in ipairs(recorded) do
-    -- The newest request is now, so the log is useless one window later. A longer window used
-    -- on the same key keeps its longer TTL.
-    local ttl = math.ceil(entry.window / 1000)
-    for _, key in ipairs({ entry.list, entry.counter }) do
-      if redis.call('PTTL', key) < ttl then
-        redis.call('PEXPIRE', key, ttl)
-      end
-    end
+    redis.call('PEXPIRE', entry.log, math.ceil(entry.window / 1000))
   end
 else
-  -- Take back what this call recorded, newest first, so a key used by two checks comes back
-  -- to where it was.
+  -- Put back what this call changed, newest first, so a key used by two checks comes back to
+  -- where it was. Slots this call dropped had left the window and stay dropped.
   for index = #recorded, 1, -1 do
     local entry = recorded[index]
-    if entry.joined then
-      redis.call('LSET', entry.list, -1, entry.joined)
+    if entry.total == 0 then
+      redis.call('DEL', entry.log)
+    elseif entry.joined then
+      redis.call('HSET', entry.log, 'n', entry.total, 'h', entry.head,
+        'l' .. entry.tail, entry.newest_last, 'c' .. entry.tail, entry.newest_count)
     else
-      redis.call('RPOP', entry.list)
+      local added = entry.tail + 1
+      redis.call('HDEL', entry.log, 'l' .. added, 'c' .. added)
+      redis.call('HSET', entry.log, 'n', entry.total, 'h', entry.head, 't', entry.tail,
+        'f', entry.first)
     end
-    store_total(entry.list, entry.counter, tonumber(redis.call('GET', entry.counter)) - 1)
   end
 end
 
-if #KEYS > 2 * checks then
+if #KEYS > checks then
   local revoked = 0
-  for j = 2 * checks + 1, #KEYS do
+  for j = checks + 1, #KEYS do
     local until_time = tonumber(redis.call('GET', KEYS[j]))
     if until_time and now <= until_time then
       revoked = 1
