@@ -74,6 +74,11 @@ START_TIMEOUT = 60.0
 REFERENCE_START_TIMEOUT = 600.0
 REFERENCE_QUICK_START_TIMEOUT = 120.0
 
+# Rounds of stack-on and stack-off runs per endpoint and configuration in the full mode. The
+# cost is a difference of two rates a few percent apart, so one pair of runs is too noisy on a
+# shared machine.
+STACK_ROUNDS = 3
+
 ENDPOINTS = {
     "health": "GET /health/live",
     "posts": "GET /api/v1/posts?page=1&page_size=20 (anonymous)",
@@ -428,6 +433,22 @@ class WrkResult:
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+
+def combine(results: list[WrkResult]) -> WrkResult:
+    """Adds up runs of one server and endpoint: requests and seconds summed, so the rate is
+    over all of them, and the median run's latencies."""
+    by_p99 = sorted(results, key=lambda result: result.p99_ms)
+    middle = by_p99[len(by_p99) // 2]
+    return WrkResult(
+        requests=sum(result.requests for result in results),
+        seconds=sum(result.seconds for result in results),
+        p50_ms=middle.p50_ms,
+        p99_ms=middle.p99_ms,
+        non_2xx=sum(result.non_2xx for result in results),
+        socket_errors=sum(result.socket_errors for result in results),
+        peak_rss_kib=max(result.peak_rss_kib for result in results),
+    )
 
 
 @dataclasses.dataclass
@@ -971,6 +992,12 @@ def render(report: Report) -> str:
     lines += [f"- {name}: {fmt_mib(kib)}" for name, kib in report.peaks.items()]
 
     lines += ["", "## Cost of the security middleware", ""]
+    rounds = 1 if s.quick else STACK_ROUNDS
+    lines += [
+        f"Each figure adds up {rounds} runs, taken in turns with the other column's "
+        "(on, off, then off, on, ...).",
+        "",
+    ]
     lines += [
         "| endpoint | configuration | stack on req/s | stack off req/s | cost |",
         "|---|---|---:|---:|---:|",
@@ -1192,15 +1219,22 @@ def run(settings: Settings) -> str:
                 main[endpoint][target.name] = wrk.run(target, endpoint)
 
         stack_results: dict[str, dict[str, dict[str, WrkResult]]] = {}
+        rounds = 1 if settings.quick else STACK_ROUNDS
         for endpoint in ("health", "me"):
             if endpoint not in settings.endpoints:
                 continue
             stack_results[endpoint] = {}
             for name in configs:
-                log(f"{ENDPOINTS[endpoint]} on {name}, stack on and off")
+                log(f"{ENDPOINTS[endpoint]} on {name}, stack on and off, {rounds} rounds")
+                runs: dict[str, list[WrkResult]] = {"on": [], "off": []}
+                # Alternate which runs first, so that drift within the pair cancels out.
+                for round_index in range(rounds):
+                    sequence = ("on", "off") if round_index % 2 == 0 else ("off", "on")
+                    for mode in sequence:
+                        target = targets_on[name] if mode == "on" else targets_off[name]
+                        runs[mode].append(wrk.run(target, endpoint))
                 stack_results[endpoint][name] = {
-                    "on": wrk.run(targets_on[name], endpoint),
-                    "off": wrk.run(targets_off[name], endpoint),
+                    mode: combine(results) for mode, results in runs.items()
                 }
 
         flood: dict[str, dict[str, WrkResult]] = {}
