@@ -70,7 +70,7 @@ async fn busy_logins_never_lock_victim() {
     );
     let after = login(&server, &victim, "alice", VICTIM_PASSWORD).await;
     assert_eq!(after.status(), 200, "the victim is locked out");
-    let log = server.security_log();
+    let log = server.settled_security_log().await;
     assert!(!log.contains("account_locked"), "{log}");
     assert!(!log.contains("failed_login"), "{log}");
 }

@@ -69,7 +69,7 @@ async fn sixth_failure_locks_pair_only_on(backend: Backend) {
     assert!(log.contains("account_locked"));
     assert!(!log.contains(WRONG), "the security log holds a password");
     assert!(!log.contains(PASSWORD), "the security log holds a password");
-    let app_log = std::fs::read_to_string(server.log_dir().join("app.log")).unwrap();
+    let app_log = server.settled_app_log().await;
     assert!(!app_log.contains(WRONG), "the app log holds a password");
     assert!(!app_log.contains(PASSWORD), "the app log holds a password");
 }

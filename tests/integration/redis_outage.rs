@@ -97,7 +97,7 @@ async fn outage_fails_closed_then_recovers() {
         assert!(retry_after.is_some(), "{name} 503 without Retry-After");
         assert_eq!(kind, "urn:rampart:problem:dependency-unavailable", "{name}");
     }
-    let app_log = std::fs::read_to_string(server.log_dir().join("app.log")).unwrap();
+    let app_log = server.settled_app_log().await;
     let fallbacks = app_log
         .lines()
         .filter(|l| l.contains("using in-process limits"))
@@ -141,7 +141,7 @@ async fn outage_fails_closed_then_recovers() {
     assert_eq!(logout_again.0, 204, "logout after recovery");
     assert_eq!(revoked.0, 401, "revoked token after recovery");
     assert!(!statuses.contains(&500), "a 500 in {statuses:?}");
-    let app_log = std::fs::read_to_string(server.log_dir().join("app.log")).unwrap();
+    let app_log = server.settled_app_log().await;
     let password = redis
         .url()
         .split('@')

@@ -157,7 +157,7 @@ async fn plain_listener_redirects_pages_rejects_api() {
     assert_eq!(problem["type"], "urn:rampart:problem:https-required");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(
-        !server.security_log().contains("failed_login"),
+        !server.settled_security_log().await.contains("failed_login"),
         "the plain listener ran the login"
     );
 }

@@ -188,14 +188,40 @@ impl TestServer {
         std::fs::read_to_string(self.log_dir().join("security.log")).unwrap_or_default()
     }
 
-    /// Waits until the security log contains `needle`, for at most two seconds, and returns it.
+    /// Waits until the security log contains `needle` and has stopped growing, for at most two
+    /// seconds, and returns it.
+    ///
+    /// The server writes its logs in batches every few milliseconds, so a line can lag its
+    /// response, and the lines of one burst of requests can arrive in several batches.
     pub async fn wait_for_security_log(&self, needle: &str) -> String {
+        self.settled_log("security.log", Some(needle)).await
+    }
+
+    /// Returns `app.log` once it has stopped growing, waiting at most two seconds.
+    pub async fn settled_app_log(&self) -> String {
+        self.settled_log("app.log", None).await
+    }
+
+    /// Returns the security log once it has stopped growing, waiting at most two seconds, for
+    /// checks that a line is absent.
+    pub async fn settled_security_log(&self) -> String {
+        self.settled_log("security.log", None).await
+    }
+
+    /// Reads the log `name` every 25 ms until it contains `needle` (when given) and two reads
+    /// in a row are equal, or two seconds have passed.
+    async fn settled_log(&self, name: &str, needle: Option<&str>) -> String {
+        let path = self.log_dir().join(name);
         let deadline = Instant::now() + Duration::from_secs(2);
+        let mut previous: Option<String> = None;
         loop {
-            let log = self.security_log();
-            if log.contains(needle) || Instant::now() > deadline {
+            let log = std::fs::read_to_string(&path).unwrap_or_default();
+            let found = needle.is_none_or(|needle| log.contains(needle));
+            let settled = previous.as_deref() == Some(log.as_str());
+            if (found && settled) || Instant::now() > deadline {
                 return log;
             }
+            previous = Some(log);
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
