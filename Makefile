@@ -46,7 +46,7 @@ bench-quick: ## Short benchmark: a few seconds per endpoint, embedded default (a
 # Not a timed test: it checks that the quick mode runs and prints its table, never the figures.
 bench-check: ## Check that the quick benchmark runs and prints its table (debug build, Rampart alone)
 	@out=$$(mktemp); \
-	timeout 300 python3 scripts/bench.py --quick --binary target/debug/rampart --reference off >"$$out"; \
+	timeout 300 python3 scripts/bench.py --quick --binary "$${CARGO_TARGET_DIR:-target}/debug/rampart" --reference off >"$$out"; \
 	status=$$?; cat "$$out"; \
 	if [ "$$status" -eq 0 ] && grep -q '^| GET /health/live |' "$$out"; then rm -f "$$out"; echo "bench-check: table printed"; \
 	else rm -f "$$out"; echo "bench-check: the quick benchmark failed (exit $$status) or printed no table" >&2; exit 1; fi
