@@ -381,5 +381,32 @@ mod tests {
                 prop_assert!(in_window <= 3);
             }
         }
+
+        #[test]
+        fn joined_slots_keep_limit_and_bound(
+            gaps in proptest::collection::vec(0i64..600, 1..800),
+            limit in 65u32..200,
+        ) {
+            let limit = RateLimit { limit, window: Duration::minutes(1) };
+            let mut log = SlidingLog::new();
+            let mut now = OffsetDateTime::UNIX_EPOCH;
+            let mut accepted = Vec::new();
+            for gap in gaps {
+                now += Duration::milliseconds(gap);
+                if limit.admit(&mut log, now).allowed {
+                    accepted.push(now);
+                }
+                prop_assert!(log.slot_count() <= 129, "{} slots", log.slot_count());
+            }
+            // Accepted times are ascending, so the requests of the window starting at each one
+            // are those up to the first that is a window later.
+            for (i, start) in accepted.iter().enumerate() {
+                let in_window = accepted[i..]
+                    .iter()
+                    .take_while(|t| **t - *start < limit.window)
+                    .count();
+                prop_assert!(in_window <= limit.limit as usize, "{in_window} in one window");
+            }
+        }
     }
 }
