@@ -38,8 +38,8 @@ pub(crate) enum WhenFull {
 /// The state shared by the logging threads and the writer thread.
 struct Shared {
     pending: Mutex<Pending>,
-    /// The destination: the writer thread's, and after closing that of late lines, written
-    /// directly.
+    /// The destination file. The writer thread writes its batches there, and after closing,
+    /// late lines are written there directly.
     file: Mutex<File>,
     /// Signalled when the buffer gets its first line or the writer closes.
     filled: Condvar,

@@ -17,7 +17,7 @@
 //! request of the newest slot joins that slot, which counts its requests and leaves the window
 //! when its newest request does. A key therefore keeps at most 129 slots however high its limit,
 //! and a log of more than 64 requests counts some of them up to 1/64 of the window longer than
-//! their own times. That error is on the safe side: the limit still holds in every interval of
+//! their own times. That error is on the safe side: the limit still applies to every interval of
 //! length `window`. Logs of at most 64 requests, such as every limit of 64 or less, are exact.
 use std::collections::VecDeque;
 
@@ -68,8 +68,8 @@ pub mod limits {
     };
 }
 
-/// Number of slots a [`SlidingLog`] keeps exact, and the number of parts of the window that
-/// bounds how long a request joining a slot is counted late.
+/// Number of slots a [`SlidingLog`] keeps exact. A slot that later requests join spans at most
+/// 1/`SLOTS_PER_WINDOW` of the window, which bounds how much later they are counted.
 pub const SLOTS_PER_WINDOW: i32 = 64;
 
 /// Requests that arrived within one slot's span: from `first` to `last`, `count` of them.

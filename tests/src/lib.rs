@@ -183,11 +183,6 @@ impl TestServer {
         self.dir.path().join("logs")
     }
 
-    /// Returns the security log's contents.
-    pub fn security_log(&self) -> String {
-        std::fs::read_to_string(self.log_dir().join("security.log")).unwrap_or_default()
-    }
-
     /// Waits until the security log contains `needle` and has stopped growing, for at most two
     /// seconds, and returns it.
     ///

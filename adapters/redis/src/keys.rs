@@ -22,7 +22,7 @@ impl Keys {
         &self.prefix
     }
 
-    /// The hash of slots of one rate-limit check key's sliding log.
+    /// Returns the key of the hash that stores one rate-limit check key's sliding log.
     pub(crate) fn rate_log(&self, check_key: &str) -> String {
         format!("{}rate-log:{check_key}", self.prefix)
     }

@@ -100,9 +100,10 @@ impl Sessions {
     }
 
     /// Authenticates with claims that [`TokenCodec::verify_access`] returned earlier for the
-    /// same request, and whether the token or its family was revoked as the revocation store
-    /// reported it in the same request (see [`RateLimitStore::admit_with_revocation`]): checks
-    /// their expiry again at the current time and spares the second read.
+    /// same request, and the revocation status the revocation store reported in that request.
+    ///
+    /// The status comes from [`RateLimitStore::admit_with_revocation`], so no second read is
+    /// made. The expiry is checked again at the current time.
     ///
     /// # Errors
     /// [`AuthError::Expired`] or [`AuthError::Revoked`].

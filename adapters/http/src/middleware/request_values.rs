@@ -17,7 +17,7 @@ use poem::Request;
 use rampart_domain::inspection::{AttackKind, Finding, Place, inspect, location};
 use serde_json::Value;
 
-/// Longest value whose verdict [`inspect_cached`] keeps, in bytes.
+/// Maximum length in bytes of a value whose verdict [`inspect_cached`] stores.
 const CACHED_VALUE_MAX: usize = 256;
 
 /// Verdicts kept per place before the cache starts over.

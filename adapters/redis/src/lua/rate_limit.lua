@@ -24,7 +24,7 @@
 local now = tonumber(ARGV[1])
 local checks = (#ARGV - 1) / 2
 local second = 1000000
-local exact_slots = 64
+local exact_slots = 64 -- SLOTS_PER_WINDOW in domain/src/throttle.rs; the contract suite checks they agree
 local results = {}
 local recorded = {}
 local all_allowed = true
