@@ -1,6 +1,6 @@
-//! The stores of the counters and lists every instance must share: revocations, login attempts
-//! and rate limits, in Redis when `redis.url` is set. Otherwise revocations go to the SQLite
-//! database, so that they outlive a restart, and the counters stay in process.
+//! The stores of the counters and lists every instance must share: revocations, user stamps,
+//! login attempts and rate limits, in Redis when `redis.url` is set. Otherwise revocations go
+//! to the SQLite database, so that they outlive a restart, and the rest stays in process.
 
 use std::sync::Arc;
 
@@ -8,7 +8,9 @@ use anyhow::Context;
 use async_trait::async_trait;
 use rampart_domain::token::{FamilyId, TokenId};
 use rampart_http::ReadinessProbe;
-use rampart_ports::{Clock, LoginAttemptStore, RateLimitStore, RevocationStore, StoreError};
+use rampart_ports::{
+    Clock, LoginAttemptStore, RateLimitStore, RevocationStore, StoreError, UserStampStore,
+};
 use uuid::Uuid;
 
 use crate::config::Config;
@@ -16,6 +18,7 @@ use crate::config::Config;
 /// The shared stores, as ports.
 pub(crate) struct SharedStores {
     pub(crate) revocations: Arc<dyn RevocationStore>,
+    pub(crate) user_stamps: Arc<dyn UserStampStore>,
     pub(crate) login_attempts: Arc<dyn LoginAttemptStore>,
     pub(crate) rate_limits: Arc<dyn RateLimitStore>,
 }
@@ -54,6 +57,9 @@ pub(crate) fn build(
         };
         return Ok(SharedStores {
             revocations,
+            // NOTE: without Redis each instance keeps its own stamps, so a profile changed on
+            // one instance shows on another only when that one's cached copy is a minute old.
+            user_stamps: Arc::new(rampart_memory::MemoryUserStamps::new()),
             login_attempts: Arc::new(rampart_memory::MemoryLoginAttempts::default()),
             rate_limits: Arc::new(rampart_memory::MemoryRateLimits::default()),
         });
@@ -70,6 +76,7 @@ pub(crate) fn build(
     );
     Ok(SharedStores {
         revocations: redis.clone(),
+        user_stamps: redis.clone(),
         login_attempts: redis.clone(),
         rate_limits: Arc::new(rampart_memory::FallbackRateLimits::new(redis)),
     })

@@ -60,6 +60,7 @@ pub(crate) fn build_deps(config: &Config, database: Database) -> anyhow::Result<
         categories: stores.clone(),
         families: stores,
         revocations: shared.revocations,
+        user_stamps: shared.user_stamps,
         login_attempts: shared.login_attempts,
         rate_limits: shared.rate_limits,
         uploads,

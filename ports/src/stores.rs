@@ -8,9 +8,10 @@ use rampart_domain::lockout::{LockoutPolicy, LoginGate};
 use rampart_domain::page::{Page, PageRequest};
 use rampart_domain::post::{Post, PostId};
 use rampart_domain::throttle::{RateDecision, RateLimit};
-use rampart_domain::token::{FamilyId, RefreshFamily, RotationDecision, TokenId};
+use rampart_domain::token::{AccessClaims, FamilyId, RefreshFamily, RotationDecision, TokenId};
 use rampart_domain::user::{Email, PasswordHash, User, UserId, Username};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
 
 use crate::error::StoreError;
 
@@ -344,24 +345,83 @@ pub trait RateLimitStore: Send + Sync {
     ) -> Result<Vec<RateDecision>, StoreError>;
 
     /// Runs [`admit`](Self::admit) for a request that carries a verified access token, and
-    /// reports whether that token or its family is revoked at `now`, as
-    /// [`RevocationStore::is_revoked`] would.
+    /// reports the token's [`TokenStatus`]: whether it or its family is revoked at `now`, as
+    /// [`RevocationStore::is_revoked`] would return, and its user's stamp, as
+    /// [`UserStampStore::current`] would return.
     ///
-    /// A store that is also the service's [`RevocationStore`] reads both in one round trip and
-    /// returns `Some`. The provided method only admits and returns `None`, and so does a store
-    /// that could not read the revocations (a fallback during an outage): the caller must then
-    /// ask the [`RevocationStore`] itself.
+    /// A store that also serves the revocations and stamps reads all of it in one round trip
+    /// and returns `Some`. The provided method only admits and returns `None`, and so does a
+    /// store that could not read them (a fallback during an outage): the caller must then ask
+    /// the [`RevocationStore`] and the [`UserStampStore`] itself.
     ///
     /// # Errors
     /// Store failures only.
-    async fn admit_with_revocation(
+    async fn admit_with_status(
         &self,
         checks: &[RateCheck],
-        token: TokenId,
-        family: FamilyId,
+        claims: &AccessClaims,
         now: OffsetDateTime,
-    ) -> Result<(Vec<RateDecision>, Option<bool>), StoreError> {
-        let _ = (token, family);
+    ) -> Result<(Vec<RateDecision>, Option<TokenStatus>), StoreError> {
+        let _ = claims;
         Ok((self.admit(checks, now).await?, None))
     }
+}
+
+/// What the shared stores hold about a verified access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenStatus {
+    /// Whether the token or its refresh family is revoked.
+    pub revoked: bool,
+    /// The current stamp of the token's user.
+    pub user_stamp: UserStamp,
+}
+
+/// A random value that a user keeps until their record changes, so that every copy of the
+/// record kept in process can tell whether it is still current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UserStamp(u64);
+
+impl UserStamp {
+    /// How long a store keeps a stamp, from the time it creates it. The next read after that
+    /// creates a new one, so a cached record is reloaded at least this often.
+    pub const LIFETIME: Duration = Duration::hours(1);
+
+    /// Wraps a stamp value read from a store.
+    pub const fn from_u64(value: u64) -> Self {
+        Self(value)
+    }
+
+    /// Returns a new random stamp below 2^62: the 62 random bits of a version 4 UUID's low
+    /// half, without its two variant bits.
+    pub fn random() -> Self {
+        Self(Uuid::new_v4().as_u64_pair().1 & (u64::MAX >> 2))
+    }
+
+    /// Returns the stamp's value, for storing.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+/// Keeps one [`UserStamp`] per user for every instance that caches user records.
+///
+/// Renewing a stamp after each write to a user's record makes every instance reload the record
+/// on its next read: a cache entry is current only while its stamp equals the user's.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait UserStampStore: Send + Sync {
+    /// Returns the user's stamp, storing a new random one when the user has none.
+    ///
+    /// MUST return the same stamp until [`renew`](Self::renew) is called for the user or
+    /// [`UserStamp::LIFETIME`] has passed since the stamp was stored, and after that a new one.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn current(&self, user: UserId, now: OffsetDateTime) -> Result<UserStamp, StoreError>;
+
+    /// Drops the user's stamp, so that the next [`current`](Self::current) stores a new one.
+    ///
+    /// # Errors
+    /// Store failures only.
+    async fn renew(&self, user: UserId) -> Result<(), StoreError>;
 }

@@ -48,6 +48,7 @@ impl Mocks {
             categories: Arc::new(self.categories),
             families: Arc::new(MockRefreshFamilyStore::new()),
             revocations: Arc::new(MockRevocationStore::new()),
+            user_stamps: Arc::new(MockUserStampStore::new()),
             login_attempts: Arc::new(MockLoginAttemptStore::new()),
             rate_limits: Arc::new(MockRateLimitStore::new()),
             uploads: Arc::new(self.uploads),
@@ -97,6 +98,7 @@ fn session_of(user: UserId) -> Session {
             FamilyId::from_uuid(Uuid::new_v4()),
             NOW,
         ),
+        user_stamp: UserStamp::from_u64(1),
     }
 }
 

@@ -32,6 +32,7 @@ struct Mocks {
     categories: MockCategoryRepository,
     families: MockRefreshFamilyStore,
     revocations: MockRevocationStore,
+    user_stamps: MockUserStampStore,
     login_attempts: MockLoginAttemptStore,
     rate_limits: MockRateLimitStore,
     uploads: MockUploadRepository,
@@ -53,6 +54,7 @@ impl Mocks {
             categories: Arc::new(self.categories),
             families: Arc::new(self.families),
             revocations: Arc::new(self.revocations),
+            user_stamps: Arc::new(self.user_stamps),
             login_attempts: Arc::new(self.login_attempts),
             rate_limits: Arc::new(self.rate_limits),
             uploads: Arc::new(self.uploads),
@@ -348,6 +350,7 @@ async fn other_users_post_update_is_denied_and_logged() {
             FamilyId::from_uuid(Uuid::new_v4()),
             NOW,
         ),
+        user_stamp: UserStamp::from_u64(1),
     };
 
     let result = posts

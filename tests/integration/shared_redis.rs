@@ -140,6 +140,48 @@ async fn logout_revokes_on_other_instance() {
     );
 }
 
+/// Returns the username that `GET /api/v1/users/me` on `server` reports for `access`.
+async fn my_username(server: &TestServer, client: &reqwest::Client, access: &str) -> String {
+    let response = client
+        .get(server.url("/api/v1/users/me"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["username"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn profile_change_shows_on_other_instance() {
+    let redis = TestRedis::start();
+    let (first, second) = two_instances(&redis, &[]).await;
+    let client = first.client_from(Ipv4Addr::new(127, 0, 0, 23));
+    first.register(&client, "alice", PASSWORD).await;
+    let access = text(
+        &first.login(&client, "alice", PASSWORD).await,
+        "access_token",
+    );
+    // Both instances now keep alice's record.
+    for _ in 0..3 {
+        assert_eq!(my_username(&first, &client, &access).await, "alice");
+        assert_eq!(my_username(&second, &client, &access).await, "alice");
+    }
+
+    let renamed = client
+        .patch(first.url("/api/v1/users/me"))
+        .bearer_auth(&access)
+        .json(&json!({"username": "alicia"}))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(renamed.status(), 200);
+    assert_eq!(my_username(&second, &client, &access).await, "alicia");
+    assert_eq!(my_username(&first, &client, &access).await, "alicia");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_guesses_reach_five_verifications() {
     let redis = TestRedis::start();

@@ -7,6 +7,7 @@ use poem::Request;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 use rampart_domain::token::AccessClaims;
+use rampart_ports::TokenStatus;
 use rampart_ports::usecases::Session;
 
 use crate::problem::{ProblemKind, ProblemResponse};
@@ -28,16 +29,16 @@ pub struct BearerAuth(pub Session);
 pub(crate) struct VerifiedAccessToken {
     pub(crate) token: String,
     pub(crate) claims: AccessClaims,
-    /// Whether the token or its family was revoked when the middleware read the revocation
-    /// store in this request; `None` when it did not read it.
-    pub(crate) revoked: Option<bool>,
+    /// The token's status as the middleware read it from the shared stores in this request;
+    /// `None` when it did not read it.
+    pub(crate) status: Option<TokenStatus>,
 }
 
 /// Verifies the bearer token and checks it against the revocation list.
 ///
 /// When the request throttle already verified this same token, its claims are reused and only
-/// their expiry is checked again, and a revocation status the throttle read in this request is
-/// used instead of a second read.
+/// their expiry is checked again, and a token status the throttle read in this request is used
+/// instead of a second read.
 async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Session> {
     // poem-openapi's Bearer prints the token in Debug: keep only the string, and never log it.
     let token = bearer.token;
@@ -55,8 +56,8 @@ async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Session
     let session = match verified {
         Some(verified) => {
             let claims = verified.claims.clone();
-            match verified.revoked {
-                Some(revoked) => state.sessions.authenticate_checked(claims, revoked),
+            match verified.status {
+                Some(status) => state.sessions.authenticate_checked(claims, status),
                 None => state.sessions.authenticate_verified(claims).await,
             }
         }

@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use rampart_domain::throttle::RateDecision;
-use rampart_domain::token::{FamilyId, TokenId};
+use rampart_domain::token::AccessClaims;
 use rampart_ports::error::BoxError;
-use rampart_ports::{RateCheck, RateLimitStore, StoreError};
+use rampart_ports::{RateCheck, RateLimitStore, StoreError, TokenStatus};
 use time::OffsetDateTime;
 
 use crate::rate_limits::MemoryRateLimits;
@@ -87,18 +87,13 @@ impl RateLimitStore for FallbackRateLimits {
         }
     }
 
-    async fn admit_with_revocation(
+    async fn admit_with_status(
         &self,
         checks: &[RateCheck],
-        token: TokenId,
-        family: FamilyId,
+        claims: &AccessClaims,
         now: OffsetDateTime,
-    ) -> Result<(Vec<RateDecision>, Option<bool>), StoreError> {
-        match self
-            .shared
-            .admit_with_revocation(checks, token, family, now)
-            .await
-        {
+    ) -> Result<(Vec<RateDecision>, Option<TokenStatus>), StoreError> {
+        match self.shared.admit_with_status(checks, claims, now).await {
             Ok(answer) => {
                 self.mark_available();
                 Ok(answer)
@@ -117,6 +112,9 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     use rampart_domain::throttle::RateLimit;
+    use rampart_domain::token::{FamilyId, TokenId};
+    use rampart_domain::user::{Role, UserId};
+    use rampart_ports::UserStamp;
     use time::Duration;
 
     use super::*;
@@ -153,15 +151,30 @@ mod tests {
         }
 
         /// Reports every token as revoked while up, as a store that keeps revocations would.
-        async fn admit_with_revocation(
+        async fn admit_with_status(
             &self,
             checks: &[RateCheck],
-            _token: TokenId,
-            _family: FamilyId,
+            _claims: &AccessClaims,
             now: OffsetDateTime,
-        ) -> Result<(Vec<RateDecision>, Option<bool>), StoreError> {
-            Ok((self.admit(checks, now).await?, Some(true)))
+        ) -> Result<(Vec<RateDecision>, Option<TokenStatus>), StoreError> {
+            Ok((self.admit(checks, now).await?, Some(REVOKED)))
         }
+    }
+
+    const REVOKED: TokenStatus = TokenStatus {
+        revoked: true,
+        user_stamp: UserStamp::from_u64(1),
+    };
+
+    fn claims() -> AccessClaims {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        AccessClaims::new(
+            UserId::from_uuid(uuid::Uuid::new_v4()),
+            Role::Member,
+            TokenId::from_uuid(uuid::Uuid::new_v4()),
+            FamilyId::from_uuid(uuid::Uuid::new_v4()),
+            now,
+        )
     }
 
     fn one_per_minute() -> [RateCheck; 1] {
@@ -196,27 +209,24 @@ mod tests {
     async fn outage_admission_reports_no_revocation_status() {
         let shared = Arc::new(FlakyStore::default());
         let store = FallbackRateLimits::new(shared.clone());
-        let (token, family) = (
-            TokenId::from_uuid(uuid::Uuid::new_v4()),
-            FamilyId::from_uuid(uuid::Uuid::new_v4()),
-        );
+        let claims = claims();
         let now = OffsetDateTime::UNIX_EPOCH;
 
         let (_, while_up) = store
-            .admit_with_revocation(&one_per_minute(), token, family, now)
+            .admit_with_status(&one_per_minute(), &claims, now)
             .await
             .unwrap();
         shared.down.store(true, Ordering::Relaxed);
         let (first, while_down) = store
-            .admit_with_revocation(&one_per_minute(), token, family, now)
+            .admit_with_status(&one_per_minute(), &claims, now)
             .await
             .unwrap();
         let (second, _) = store
-            .admit_with_revocation(&one_per_minute(), token, family, now)
+            .admit_with_status(&one_per_minute(), &claims, now)
             .await
             .unwrap();
 
-        assert_eq!(while_up, Some(true), "shared status not passed on");
+        assert_eq!(while_up, Some(REVOKED), "shared status not passed on");
         assert_eq!(while_down, None, "status reported without the shared store");
         assert!(first[0].allowed);
         assert!(!second[0].allowed, "local limit not applied");

@@ -31,6 +31,7 @@ mod records;
 mod revocations;
 mod sweep;
 mod uploads;
+mod user_stamps;
 mod users;
 
 pub use blocks::MemoryIpBlocks;
@@ -39,3 +40,4 @@ pub use login_attempts::MemoryLoginAttempts;
 pub use rate_limits::MemoryRateLimits;
 pub use records::MemoryRepositories;
 pub use revocations::MemoryRevocations;
+pub use user_stamps::MemoryUserStamps;

@@ -4,6 +4,7 @@ use std::net::IpAddr;
 
 use rampart_domain::network::canonical;
 use rampart_domain::token::{FamilyId, TokenId};
+use rampart_domain::user::UserId;
 
 /// Builds every key the stores use.
 #[derive(Debug, Clone)]
@@ -48,6 +49,11 @@ impl Keys {
 
     pub(crate) fn revoked_family(&self, family: FamilyId) -> String {
         format!("{}revoked:family:{family}", self.prefix)
+    }
+
+    /// The string that holds a user's stamp.
+    pub(crate) fn user_stamp(&self, user: UserId) -> String {
+        format!("{}user-stamp:{user}", self.prefix)
     }
 
     /// The hash of IP blocks by canonical range.

@@ -44,6 +44,7 @@ mod rate_limits;
 mod revocations;
 mod settings;
 mod time_units;
+mod user_stamps;
 
 use std::sync::Arc;
 

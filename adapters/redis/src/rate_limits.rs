@@ -7,8 +7,8 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use rampart_domain::throttle::RateDecision;
-use rampart_domain::token::{FamilyId, TokenId};
-use rampart_ports::{RateCheck, RateLimitStore, StoreError};
+use rampart_domain::token::AccessClaims;
+use rampart_ports::{RateCheck, RateLimitStore, StoreError, TokenStatus};
 use redis::Script;
 use time::{Duration, OffsetDateTime};
 use tracing::instrument;
@@ -16,6 +16,7 @@ use tracing::instrument;
 use crate::RedisStores;
 use crate::error::UnexpectedReply;
 use crate::time_units::{micros, span_micros};
+use crate::user_stamps::{new_stamp_value, parse_stamp, stamp_ttl_millis};
 
 static RATE_LIMIT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/rate_limit.lua")));
@@ -54,24 +55,29 @@ fn decisions(checks: &[RateCheck], reply: &[i64]) -> Result<Vec<RateDecision>, S
 }
 
 impl RedisStores {
-    /// Runs the rate-limit script on `checks`, reading `revocation_keys` in the same call, and
-    /// returns its reply unparsed.
+    /// Runs the rate-limit script on `checks`, reading the status of the token of `claims` in
+    /// the same call when given, and returns its reply unparsed.
     async fn run_rate_limit(
         &self,
         checks: &[RateCheck],
-        revocation_keys: &[String],
+        claims: Option<&AccessClaims>,
         now: OffsetDateTime,
     ) -> Result<Vec<i64>, StoreError> {
         let mut invocation = RATE_LIMIT.prepare_invoke();
-        invocation.arg(micros(now));
+        invocation.arg(micros(now)).arg(checks.len());
         for check in checks {
             invocation
                 .key(self.keys.rate_log(&check.key))
                 .arg(check.limit.limit)
                 .arg(span_micros(check.limit.window));
         }
-        for key in revocation_keys {
-            invocation.key(key);
+        if let Some(claims) = claims {
+            invocation
+                .key(self.keys.revoked_token(claims.token_id))
+                .key(self.keys.revoked_family(claims.family_id))
+                .key(self.keys.user_stamp(claims.user_id))
+                .arg(new_stamp_value())
+                .arg(stamp_ttl_millis());
         }
         let mut link = self.pool.link().await?;
         let result = invocation.invoke_async::<Vec<i64>>(link.connection()).await;
@@ -90,25 +96,21 @@ impl RateLimitStore for RedisStores {
         if checks.is_empty() {
             return Ok(Vec::new());
         }
-        let reply = self.run_rate_limit(checks, &[], now).await?;
+        let reply = self.run_rate_limit(checks, None, now).await?;
         decisions(checks, &reply)
     }
 
-    /// Admits and reads the token's and family's revocations in one script call, since this
-    /// store also keeps the revocations.
-    #[instrument(level = "debug", skip_all, fields(checks = checks.len(), token_id = %token))]
-    async fn admit_with_revocation(
+    /// Admits, and reads the revocations of the token and its family and the stamp of its
+    /// user, in one script call, since this store also keeps those.
+    #[instrument(level = "debug", skip_all, fields(checks = checks.len(), token_id = %claims.token_id))]
+    async fn admit_with_status(
         &self,
         checks: &[RateCheck],
-        token: TokenId,
-        family: FamilyId,
+        claims: &AccessClaims,
         now: OffsetDateTime,
-    ) -> Result<(Vec<RateDecision>, Option<bool>), StoreError> {
-        let revocation_keys = [
-            self.keys.revoked_token(token),
-            self.keys.revoked_family(family),
-        ];
-        let mut reply = self.run_rate_limit(checks, &revocation_keys, now).await?;
+    ) -> Result<(Vec<RateDecision>, Option<TokenStatus>), StoreError> {
+        let mut reply = self.run_rate_limit(checks, Some(claims), now).await?;
+        let stamp = reply.pop().unwrap_or(-1);
         let revoked = match reply.pop() {
             Some(flag @ (0 | 1)) => flag == 1,
             other => {
@@ -118,6 +120,10 @@ impl RateLimitStore for RedisStores {
                 ));
             }
         };
-        Ok((decisions(checks, &reply)?, Some(revoked)))
+        let status = TokenStatus {
+            revoked,
+            user_stamp: parse_stamp(stamp, "admit rate limits")?,
+        };
+        Ok((decisions(checks, &reply)?, Some(status)))
     }
 }

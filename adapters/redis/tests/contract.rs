@@ -13,11 +13,12 @@ use async_trait::async_trait;
 use rampart_domain::lockout::{LockoutPolicy, LoginGate};
 use rampart_domain::network::Cidr;
 use rampart_domain::throttle::RateDecision;
-use rampart_domain::token::{FamilyId, TokenId};
+use rampart_domain::token::{AccessClaims, FamilyId, TokenId};
+use rampart_domain::user::UserId;
 use rampart_ports::contract::fixtures::T0;
 use rampart_ports::{
     Clock, IpBlock, IpBlockStore, LoginAttemptStore, LoginKey, RateCheck, RateLimitStore,
-    RevocationStore, StoreError,
+    RevocationStore, StoreError, TokenStatus, UserStamp, UserStampStore,
 };
 use rampart_redis::{RedisSettings, RedisStores};
 use rampart_tests::redis::TestRedis;
@@ -59,16 +60,24 @@ impl RateLimitStore for Served {
         RateLimitStore::admit(&self.stores, checks, now).await
     }
 
-    async fn admit_with_revocation(
+    async fn admit_with_status(
         &self,
         checks: &[RateCheck],
-        token: TokenId,
-        family: FamilyId,
+        claims: &AccessClaims,
         now: OffsetDateTime,
-    ) -> Result<(Vec<RateDecision>, Option<bool>), StoreError> {
-        self.stores
-            .admit_with_revocation(checks, token, family, now)
-            .await
+    ) -> Result<(Vec<RateDecision>, Option<TokenStatus>), StoreError> {
+        self.stores.admit_with_status(checks, claims, now).await
+    }
+}
+
+#[async_trait]
+impl UserStampStore for Served {
+    async fn current(&self, user: UserId, now: OffsetDateTime) -> Result<UserStamp, StoreError> {
+        self.stores.current(user, now).await
+    }
+
+    async fn renew(&self, user: UserId) -> Result<(), StoreError> {
+        self.stores.renew(user).await
     }
 }
 
@@ -143,4 +152,5 @@ rampart_ports::revocation_store_contract!(served());
 rampart_ports::login_attempt_store_contract!(served());
 rampart_ports::rate_limit_store_contract!(served());
 rampart_ports::rate_limit_revocation_contract!(served());
+rampart_ports::user_stamp_contract!(served());
 rampart_ports::ip_block_store_contract!(served());

@@ -71,3 +71,8 @@ pub fn token() -> TokenId {
 pub fn family_id() -> FamilyId {
     FamilyId::from_uuid(Uuid::new_v4())
 }
+
+/// Returns a random user id.
+pub fn user_id() -> UserId {
+    UserId::from_uuid(Uuid::new_v4())
+}

@@ -16,6 +16,7 @@
 //! rampart_ports::category_repository_contract!(fresh_repositories());
 //! rampart_ports::refresh_family_store_contract!(fresh_repositories());
 //! rampart_ports::revocation_store_contract!(async { std::sync::Arc::new(MyRevocations::new()) });
+//! rampart_ports::user_stamp_contract!(async { std::sync::Arc::new(MyStamps::new()) });
 //! rampart_ports::upload_repository_contract!(async {
 //!     let stores = std::sync::Arc::new(MyStores::new());
 //!     rampart_ports::contract::uploads::UploadRepositories::from_shared(stores)
@@ -31,7 +32,7 @@
 //! The user, post, category and refresh family suites take one [`Repositories`] bundle, because
 //! their contracts cross stores: deleting a user removes their posts and families, changing a
 //! password revokes families, deleting a category clears it from posts. The revocation, login
-//! attempt, rate limit and IP block suites take an `Arc` of the one store they test.
+//! attempt, rate limit, user stamp and IP block suites take an `Arc` of the one store they test.
 //!
 //! NOTE: The atomicity of multi-step writes ("together or not at all") cannot be observed
 //! without injecting a failure into the adapter, so these suites test only the outcome of each
@@ -60,6 +61,7 @@ pub mod posts;
 pub mod rate_limits;
 pub mod revocations;
 pub mod uploads;
+pub mod user_stamps;
 pub mod users;
 
 /// The four repositories that share data, taken by the user, post, category and family suites.
@@ -282,6 +284,21 @@ macro_rules! rate_limit_revocation_contract {
             rate_limit_revocation_contract, rate_limits, $factory;
             admission_reports_revocations,
             admission_counts_like_admit,
+            admission_reports_user_stamp,
+        }
+    };
+}
+
+/// Runs the [`UserStampStore`](crate::UserStampStore) suite, given a factory that returns a
+/// fresh `Arc` of the store.
+#[macro_export]
+macro_rules! user_stamp_contract {
+    ($factory:expr $(,)?) => {
+        $crate::__contract_tests! {
+            user_stamp_contract, user_stamps, $factory;
+            stamp_is_stable_until_renewed,
+            renewal_changes_only_that_user,
+            concurrent_reads_agree_on_new_stamp,
         }
     };
 }

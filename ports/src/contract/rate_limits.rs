@@ -3,10 +3,12 @@
 use std::sync::Arc;
 
 use rampart_domain::throttle::RateLimit;
+use rampart_domain::token::{AccessClaims, FamilyId, TokenId};
+use rampart_domain::user::{Role, UserId};
 use time::Duration;
 use tokio::task::JoinSet;
 
-use super::fixtures::{T0, family_id, token};
+use super::fixtures::{T0, family_id, token, user_id};
 use crate::stores::{RateCheck, RateLimitStore};
 
 fn check(key: &str, limit: u32, window: Duration) -> RateCheck {
@@ -240,14 +242,20 @@ where
     assert_eq!(after[0].remaining, 1, "old requests still counted");
 }
 
-/// Reports in [`RateLimitStore::admit_with_revocation`] what
+/// Returns claims of a token of `user` with these ids, issued at [`T0`].
+fn claims_of(user: UserId, token: TokenId, family: FamilyId) -> AccessClaims {
+    AccessClaims::new(user, Role::Member, token, family, T0)
+}
+
+/// Reports in [`RateLimitStore::admit_with_status`] what
 /// [`RevocationStore::is_revoked`](crate::RevocationStore::is_revoked) reports, for a store that
 /// keeps both and reads both in one call.
 pub async fn admission_reports_revocations<S>(store: Arc<S>)
 where
-    S: RateLimitStore + crate::RevocationStore + ?Sized,
+    S: RateLimitStore + crate::RevocationStore + crate::UserStampStore + ?Sized,
 {
     let checks = [check("user:1", 10, Duration::minutes(1))];
+    let user = user_id();
     let revoked_token = token();
     let revoked_family = family_id();
     let (other_token, other_family) = (token(), family_id());
@@ -277,48 +285,75 @@ where
         ),
     ];
     for (case, token, family, now, expected) in cases {
-        let (decisions, revoked) = store
-            .admit_with_revocation(&checks, token, family, now)
+        let claims = claims_of(user, token, family);
+        let (decisions, status) = store
+            .admit_with_status(&checks, &claims, now)
             .await
             .unwrap();
         let direct = store.is_revoked(token, family, now).await.unwrap();
         assert_eq!(decisions.len(), 1, "{case}: one decision per check");
         assert!(decisions[0].allowed, "{case}: request rejected");
-        assert_eq!(revoked, Some(expected), "{case}: revocation status");
+        let status = status.unwrap_or_else(|| panic!("{case}: no status"));
+        assert_eq!(status.revoked, expected, "{case}: revocation status");
         assert_eq!(direct, expected, "{case}: is_revoked disagrees");
     }
 }
 
-/// Counts requests in [`RateLimitStore::admit_with_revocation`] as
-/// [`RateLimitStore::admit`] does, and still reports the revocation status of a rejected one.
+/// Counts requests in [`RateLimitStore::admit_with_status`] as [`RateLimitStore::admit`] does,
+/// and still reports the status of a rejected one.
 pub async fn admission_counts_like_admit<S>(store: Arc<S>)
 where
-    S: RateLimitStore + crate::RevocationStore + ?Sized,
+    S: RateLimitStore + crate::RevocationStore + crate::UserStampStore + ?Sized,
 {
     let checks = [check("user:2", 2, Duration::minutes(1))];
-    let (revoked, family) = (token(), family_id());
+    let claims = claims_of(user_id(), token(), family_id());
     store
-        .revoke_token(revoked, T0 + Duration::minutes(15))
+        .revoke_token(claims.token_id, T0 + Duration::minutes(15))
         .await
         .unwrap();
 
     let first = store.admit(&checks, T0).await.unwrap();
-    let (second, _) = store
-        .admit_with_revocation(&checks, revoked, family, T0)
-        .await
-        .unwrap();
-    let (third, status) = store
-        .admit_with_revocation(&checks, revoked, family, T0)
-        .await
-        .unwrap();
+    let (second, _) = store.admit_with_status(&checks, &claims, T0).await.unwrap();
+    let (third, status) = store.admit_with_status(&checks, &claims, T0).await.unwrap();
 
     assert!(first[0].allowed, "first request rejected");
     assert!(second[0].allowed, "second request rejected");
     assert_eq!(second[0].remaining, 0);
     assert!(!third[0].allowed, "request over the limit passed");
     assert_eq!(
-        status,
+        status.map(|status| status.revoked),
         Some(true),
         "rejected request lost its revocation status"
+    );
+}
+
+/// Reports the user's stamp in [`RateLimitStore::admit_with_status`].
+///
+/// The stamp must equal what [`UserStampStore::current`](crate::UserStampStore::current)
+/// returns, and change after [`UserStampStore::renew`](crate::UserStampStore::renew).
+pub async fn admission_reports_user_stamp<S>(store: Arc<S>)
+where
+    S: RateLimitStore + crate::RevocationStore + crate::UserStampStore + ?Sized,
+{
+    let checks = [check("user:3", 10, Duration::minutes(1))];
+    let claims = claims_of(user_id(), token(), family_id());
+    let other = claims_of(user_id(), token(), family_id());
+
+    let (_, first) = store.admit_with_status(&checks, &claims, T0).await.unwrap();
+    let direct = store.current(claims.user_id, T0).await.unwrap();
+    let (_, again) = store.admit_with_status(&checks, &claims, T0).await.unwrap();
+    let (_, other_user) = store.admit_with_status(&checks, &other, T0).await.unwrap();
+    store.renew(claims.user_id).await.unwrap();
+    let (_, renewed) = store.admit_with_status(&checks, &claims, T0).await.unwrap();
+
+    let stamp = |status: Option<crate::TokenStatus>| status.expect("no status").user_stamp;
+    assert_eq!(stamp(first), direct, "admission and current() disagree");
+    assert_eq!(stamp(again), direct, "stamp changed without a renewal");
+    assert_ne!(stamp(other_user), direct, "two users share a stamp");
+    assert_ne!(stamp(renewed), direct, "stamp kept after renewal");
+    assert_eq!(
+        store.current(claims.user_id, T0).await.unwrap(),
+        stamp(renewed),
+        "current() disagrees after renewal"
     );
 }

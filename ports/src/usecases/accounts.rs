@@ -1,12 +1,14 @@
 //! The caller's own account: profile, password change, export and erasure.
 
+use std::sync::Arc;
+
 use rampart_domain::event::{SecurityEvent, SecurityEventKind};
 use rampart_domain::password::Password;
 use rampart_domain::post::Post;
 use rampart_domain::throttle::{RateLimit, limits};
 use rampart_domain::token::{ACCESS_TOKEN_TTL, RefreshFamily};
 use rampart_domain::upload::Upload;
-use rampart_domain::user::User;
+use rampart_domain::user::{User, UserId};
 use time::Duration;
 use tracing::{info, instrument, warn};
 
@@ -14,6 +16,7 @@ use super::auth::validate_account;
 use super::context::{Deps, RequestContext};
 use super::fields::FieldErrors;
 use super::session::Session;
+use super::user_cache::{UserCache, renew_stamp};
 use crate::error::{BoxError, StoreError};
 use crate::services::{HashError, Verification};
 use crate::stores::RateCheck;
@@ -77,24 +80,52 @@ impl From<HashError> for AccountError {
 #[derive(Clone)]
 pub struct Accounts {
     deps: Deps,
+    cache: Arc<UserCache>,
 }
 
 impl Accounts {
-    /// Builds the use case on shared ports.
+    /// Builds the use case on shared ports, with an empty cache of user records.
     pub fn new(deps: Deps) -> Self {
-        Self { deps }
+        Self {
+            deps,
+            cache: Arc::default(),
+        }
     }
 
     /// Returns the caller's account.
     ///
+    /// The record comes from this instance's cache while the user's stamp equals the session's
+    /// and the record is less than a minute old, and from the user repository otherwise.
+    ///
     /// # Errors
     /// [`AccountError::NotFound`] when the account was deleted.
     pub async fn me(&self, session: &Session) -> Result<User, AccountError> {
+        let id = session.claims.user_id;
+        let now = self.deps.clock.now();
+        if let Some(user) = self.cache.get(id, session.user_stamp, now) {
+            return Ok(user);
+        }
+        // The stamp was read before this load, so a write after the load renews the stamp
+        // and a later request misses.
+        let user = self.load(session).await?;
+        self.cache.put(user.clone(), session.user_stamp, now);
+        Ok(user)
+    }
+
+    /// Reads the caller's account from the user repository, for changes to it.
+    async fn load(&self, session: &Session) -> Result<User, AccountError> {
         self.deps
             .users
             .find_by_id(session.claims.user_id)
             .await?
             .ok_or(AccountError::NotFound)
+    }
+
+    /// Drops this instance's copy of the user's record and renews their stamp after a write
+    /// to the record; see [`renew_stamp`].
+    async fn changed(&self, user: UserId) {
+        self.cache.forget(user);
+        renew_stamp(&self.deps, user).await;
     }
 
     /// Changes the caller's username or email, at most [`limits::PROFILE_CHANGE`] times per
@@ -118,7 +149,7 @@ impl Accounts {
             "profile change limit reached",
         )
         .await?;
-        let current = self.me(session).await?;
+        let current = self.load(session).await?;
         let username = change
             .username
             .unwrap_or_else(|| current.username.as_str().to_owned());
@@ -136,6 +167,7 @@ impl Accounts {
         if !self.deps.users.update_profile(&updated).await? {
             return Err(AccountError::NotFound);
         }
+        self.changed(updated.id).await;
         info!("profile updated");
         Ok(updated)
     }
@@ -164,7 +196,7 @@ impl Accounts {
             "password change limit reached",
         )
         .await?;
-        let user = self.me(session).await?;
+        let user = self.load(session).await?;
         if self
             .deps
             .hasher
@@ -199,6 +231,7 @@ impl Accounts {
             .users
             .change_password(user.id, &hash, Some(session.claims.family_id))
             .await?;
+        self.changed(user.id).await;
         let now = self.deps.clock.now();
         self.deps
             .revocations
@@ -251,7 +284,7 @@ impl Accounts {
     /// # Errors
     /// [`AccountError::NotFound`] when the account was deleted.
     pub async fn export(&self, session: &Session) -> Result<UserExport, AccountError> {
-        let user = self.me(session).await?;
+        let user = self.load(session).await?;
         let posts = self.deps.posts.list_by_author(user.id).await?;
         let uploads = self.deps.uploads.list_by_owner(user.id).await?;
         let sessions = self.deps.families.list_for_user(user.id).await?;
@@ -279,6 +312,7 @@ impl Accounts {
         let Some(families) = self.deps.users.delete(user_id).await? else {
             return Err(AccountError::NotFound);
         };
+        self.changed(user_id).await;
         // The user's upload records went with the account; their files go now. A file that
         // cannot be removed, or one uploaded after the listing above, has no record left, so the
         // startup sweep removes it.

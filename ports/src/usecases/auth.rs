@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::context::{Deps, RequestContext};
 use super::fields::FieldErrors;
+use super::user_cache::renew_stamp;
 use crate::error::{BoxError, StoreError};
 use crate::services::{HashError, TokenError, Verification};
 use crate::stores::{LoginKey, RateCheck};
@@ -458,7 +459,10 @@ impl Auth {
             Err(error) => Err(error.into()),
         };
         match result {
-            Ok(()) => info!(user.id = %user.id, "upgraded password hash parameters"),
+            Ok(()) => {
+                renew_stamp(&self.deps, user.id).await;
+                info!(user.id = %user.id, "upgraded password hash parameters");
+            }
             Err(error) => warn!(user.id = %user.id, error = %error, "password hash upgrade failed"),
         }
     }

@@ -11,7 +11,7 @@ use rampart_domain::upload_policy::UploadPolicy;
 use crate::services::{Clock, HtmlSanitizer, PasswordHasher, SecurityEventSink, TokenCodec};
 use crate::stores::{
     CategoryRepository, LoginAttemptStore, PostRepository, RateLimitStore, RefreshFamilyStore,
-    RevocationStore, UserRepository,
+    RevocationStore, UserRepository, UserStampStore,
 };
 use crate::uploads::{BlobStore, ImageInspector, UploadRepository};
 
@@ -23,6 +23,7 @@ pub struct Deps {
     pub categories: Arc<dyn CategoryRepository>,
     pub families: Arc<dyn RefreshFamilyStore>,
     pub revocations: Arc<dyn RevocationStore>,
+    pub user_stamps: Arc<dyn UserStampStore>,
     pub login_attempts: Arc<dyn LoginAttemptStore>,
     pub rate_limits: Arc<dyn RateLimitStore>,
     pub uploads: Arc<dyn UploadRepository>,

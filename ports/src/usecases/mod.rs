@@ -12,6 +12,7 @@ mod guard;
 mod posts;
 mod session;
 mod uploads;
+mod user_cache;
 
 pub use accounts::{AccountError, Accounts, ProfileChange, UserExport};
 pub use auth::{

@@ -8,11 +8,14 @@ use tracing::{info, instrument};
 use super::context::{Deps, RequestContext};
 use crate::error::{BoxError, StoreError};
 use crate::services::TokenError;
+use crate::stores::{TokenStatus, UserStamp};
 
-/// An authenticated request: the verified claims of its access token.
+/// An authenticated request: the verified claims of its access token, and the stamp its user
+/// had when the request was checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub claims: AccessClaims,
+    pub user_stamp: UserStamp,
 }
 
 impl Session {
@@ -65,7 +68,8 @@ impl Sessions {
         Self { deps }
     }
 
-    /// Verifies an access token and checks that neither it nor its family is revoked.
+    /// Verifies an access token, checks that neither it nor its family is revoked, and reads
+    /// its user's stamp.
     ///
     /// # Errors
     /// See [`AuthError`].
@@ -84,8 +88,9 @@ impl Sessions {
     }
 
     /// Authenticates with claims that [`TokenCodec::verify_access`] returned earlier for the
-    /// same request: checks their expiry again at the current time, and the revocation list.
-    /// This spares a second signature verification when a middleware verified the token first.
+    /// same request: checks their expiry again at the current time and the revocation list,
+    /// and reads the user's stamp. This spares a second signature verification when a
+    /// middleware verified the token first.
     ///
     /// # Errors
     /// [`AuthError::Expired`], [`AuthError::Revoked`], or a store failure.
@@ -100,28 +105,31 @@ impl Sessions {
     }
 
     /// Authenticates with claims that [`TokenCodec::verify_access`] returned earlier for the
-    /// same request, and the revocation status the revocation store reported in that request.
+    /// same request, and the status the shared stores reported in that request.
     ///
-    /// The status comes from [`RateLimitStore::admit_with_revocation`], so no second read is
-    /// made. The expiry is checked again at the current time.
+    /// The status comes from [`RateLimitStore::admit_with_status`], so no second read is made.
+    /// The expiry is checked again at the current time.
     ///
     /// # Errors
     /// [`AuthError::Expired`] or [`AuthError::Revoked`].
     ///
     /// [`TokenCodec::verify_access`]: crate::TokenCodec::verify_access
-    /// [`RateLimitStore::admit_with_revocation`]: crate::RateLimitStore::admit_with_revocation
+    /// [`RateLimitStore::admit_with_status`]: crate::RateLimitStore::admit_with_status
     pub fn authenticate_checked(
         &self,
         claims: AccessClaims,
-        revoked: bool,
+        status: TokenStatus,
     ) -> Result<Session, AuthError> {
         if claims.expires_at <= self.deps.clock.now() {
             return Err(AuthError::Expired);
         }
-        if revoked {
+        if status.revoked {
             return Err(AuthError::Revoked);
         }
-        Ok(Session { claims })
+        Ok(Session {
+            claims,
+            user_stamp: status.user_stamp,
+        })
     }
 
     async fn check_revocation(
@@ -129,15 +137,18 @@ impl Sessions {
         claims: AccessClaims,
         now: time::OffsetDateTime,
     ) -> Result<Session, AuthError> {
-        if self
-            .deps
-            .revocations
-            .is_revoked(claims.token_id, claims.family_id, now)
-            .await?
-        {
+        // Both reads go out together: on Redis they share one write on the connection.
+        let (revoked, user_stamp) = futures_util::future::try_join(
+            self.deps
+                .revocations
+                .is_revoked(claims.token_id, claims.family_id, now),
+            self.deps.user_stamps.current(claims.user_id, now),
+        )
+        .await?;
+        if revoked {
             return Err(AuthError::Revoked);
         }
-        Ok(Session { claims })
+        Ok(Session { claims, user_stamp })
     }
 
     /// Revokes the session's access token and its whole refresh family.

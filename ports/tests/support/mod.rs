@@ -30,6 +30,7 @@ pub(crate) struct Mocks {
     pub(crate) categories: MockCategoryRepository,
     pub(crate) families: MockRefreshFamilyStore,
     pub(crate) revocations: MockRevocationStore,
+    pub(crate) user_stamps: MockUserStampStore,
     pub(crate) login_attempts: MockLoginAttemptStore,
     pub(crate) rate_limits: MockRateLimitStore,
     pub(crate) uploads: MockUploadRepository,
@@ -51,6 +52,7 @@ impl Mocks {
             categories: Arc::new(self.categories),
             families: Arc::new(self.families),
             revocations: Arc::new(self.revocations),
+            user_stamps: Arc::new(self.user_stamps),
             login_attempts: Arc::new(self.login_attempts),
             rate_limits: Arc::new(self.rate_limits),
             uploads: Arc::new(self.uploads),
@@ -103,6 +105,7 @@ pub(crate) fn session_of(user: &User) -> Session {
             FamilyId::from_uuid(Uuid::new_v4()),
             NOW,
         ),
+        user_stamp: UserStamp::from_u64(1),
     }
 }
 

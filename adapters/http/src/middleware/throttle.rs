@@ -141,7 +141,7 @@ impl RequestThrottle {
             Some(VerifiedAccessToken {
                 token: token.to_owned(),
                 claims,
-                revoked: None,
+                status: None,
             })
         });
         let user: Option<UserId> = verified.as_ref().map(|verified| verified.claims.user_id);
@@ -222,12 +222,11 @@ impl<E: Endpoint> Endpoint for RequestThrottleEndpoint<E> {
 
         let admitted = match checks.verified.take() {
             Some(mut verified) => {
-                let claims = &verified.claims;
                 let answer = rate_limits
-                    .admit_with_revocation(&checks.checks, claims.token_id, claims.family_id, now)
+                    .admit_with_status(&checks.checks, &verified.claims, now)
                     .await;
-                answer.map(|(decisions, revoked)| {
-                    verified.revoked = revoked;
+                answer.map(|(decisions, status)| {
+                    verified.status = status;
                     request.extensions_mut().insert(verified);
                     decisions
                 })

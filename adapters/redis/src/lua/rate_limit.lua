@@ -1,7 +1,7 @@
 -- Sliding-window rate limits, all or nothing: RateLimit::admit of the domain, with its
 -- SlidingLog, for each check in order, and the request is recorded under every key or under
--- none. Optionally also reads the revocations of the request's access token, so that one round
--- trip serves both.
+-- none. Optionally also reads the status of the request's access token (its revocations and its
+-- user's stamp), so that one round trip serves all three.
 --
 -- A log is one hash. Its slots are numbered from h (oldest) to t (newest); slot i counts c<i>
 -- requests, the newest at l<i> (microseconds). n is the number of requests in the log and f the
@@ -10,19 +10,24 @@
 -- when that started less than window / 64 earlier, so a log has at most 129 slots. Plain fields
 -- and numbers keep the steady path at four commands a check, without string parsing.
 --
--- KEYS[i]      log of check i, for i = 1 .. n, where n = (#ARGV - 1) / 2
--- KEYS[n+j]    revocation keys to read (a revoked token and its family), each holding the time
---              until which it is revoked in microseconds; none for a plain admit
+-- KEYS[i]      log of check i, for i = 1 .. n, where n = ARGV[2]
+-- KEYS[n+1]    with a status: the revoked-token key, holding the time until which the token is
+--              revoked in microseconds
+-- KEYS[n+2]    with a status: the revoked-family key, the same for the token's family
+-- KEYS[n+3]    with a status: the stamp key of the token's user
 -- ARGV[1]      now, microseconds since the epoch
--- ARGV[2i]     limit of check i
--- ARGV[2i+1]   window of check i, microseconds
+-- ARGV[2]      n, the number of checks
+-- ARGV[2i+1]   limit of check i
+-- ARGV[2i+2]   window of check i, microseconds
+-- ARGV[2n+3]   with a status: a new random stamp, stored when the user has none
+-- ARGV[2n+4]   with a status: the lifetime of a new stamp, milliseconds
 --
 -- Returns 4 integers per check: allowed (1 or 0), remaining, reset after (microseconds), retry
--- after (microseconds, or -1 when allowed). With revocation keys, one more integer follows: 1
--- when any of them is revoked at now, else 0.
+-- after (microseconds, or -1 when allowed). With a status, two more follow: 1 when the token or
+-- its family is revoked at now, else 0; and the user's stamp, as stored (a decimal string).
 
 local now = tonumber(ARGV[1])
-local checks = (#ARGV - 1) / 2
+local checks = tonumber(ARGV[2])
 local second = 1000000
 local exact_slots = 64 -- SLOTS_PER_WINDOW in domain/src/throttle.rs; the contract suite checks they agree
 local results = {}
@@ -31,8 +36,8 @@ local all_allowed = true
 
 for i = 1, checks do
   local log = KEYS[i]
-  local limit = tonumber(ARGV[2 * i])
-  local window = tonumber(ARGV[2 * i + 1])
+  local limit = tonumber(ARGV[2 * i + 1])
+  local window = tonumber(ARGV[2 * i + 2])
   local state = redis.call('HMGET', log, 'n', 'h', 't', 'f')
   local total = tonumber(state[1]) or 0
   local head = tonumber(state[2]) or 1
@@ -131,13 +136,19 @@ end
 
 if #KEYS > checks then
   local revoked = 0
-  for j = checks + 1, #KEYS do
-    local until_time = tonumber(redis.call('GET', KEYS[j]))
-    if until_time and now <= until_time then
+  for _, until_time in ipairs(redis.call('MGET', KEYS[checks + 1], KEYS[checks + 2])) do
+    if until_time and now <= tonumber(until_time) then
       revoked = 1
     end
   end
   table.insert(results, revoked)
+  local stamp_key = KEYS[checks + 3]
+  local stamp = redis.call('GET', stamp_key)
+  if not stamp then
+    stamp = ARGV[2 * checks + 3]
+    redis.call('SET', stamp_key, stamp, 'PX', ARGV[2 * checks + 4])
+  end
+  table.insert(results, stamp)
 end
 
 return results
