@@ -10,6 +10,7 @@ mod database;
 mod events;
 mod fault;
 mod guard;
+mod json_log;
 mod log_writer;
 mod shared_state;
 mod telemetry;

@@ -18,6 +18,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry, fmt};
 
+use crate::json_log::JsonLayer;
 use crate::log_writer::{self, BatchGuard, WhenFull};
 
 /// The tracing target of security events.
@@ -105,11 +106,7 @@ fn json_layer<W>(writer: W) -> impl Layer<Registry> + Send + Sync
 where
     W: for<'writer> fmt::MakeWriter<'writer> + Send + Sync + 'static,
 {
-    fmt::layer()
-        .json()
-        .with_current_span(true)
-        .with_span_list(true)
-        .with_writer(writer)
+    JsonLayer::new(writer)
 }
 
 /// Starts logging to standard error only, for one-shot subcommands.
