@@ -267,6 +267,9 @@ macro_rules! rate_limit_store_contract {
             key_expires_after_window,
             repeated_key_rolls_back_together,
             joined_slot_leaves_with_newest_request,
+            reset_follows_oldest_slot,
+            slot_start_at_64th_rolls_back,
+            rolled_back_slot_start_restores_tail,
             busy_key_counts_last_window,
         }
     };

@@ -164,6 +164,156 @@ where
     assert_eq!(after[0].remaining, 65);
 }
 
+/// Reports the reset time of whichever slot is oldest after others leave, down to a log of one
+/// slot and an emptied log.
+pub async fn reset_follows_oldest_slot<S>(store: Arc<S>)
+where
+    S: RateLimitStore + ?Sized,
+{
+    let checks = [check("ip:192.0.2.20", 3, Duration::minutes(1))];
+    // Request time in seconds after T0, then the expected remaining and reset after (seconds).
+    let steps = [
+        (0, 2, 60),
+        (10, 1, 50),
+        (20, 0, 40),
+        // The request at 0 s leaves, and the one at 10 s is the oldest.
+        (65, 0, 5),
+        // Those at 10 s and 20 s leave, so one slot is left before this request.
+        (85, 1, 40),
+        // The request at 65 s leaves, and one slot is left again.
+        (130, 1, 15),
+        // Every request left, so the log starts afresh.
+        (200, 2, 60),
+    ];
+
+    for (at, remaining, reset) in steps {
+        let decisions = store
+            .admit(&checks, T0 + Duration::seconds(at))
+            .await
+            .unwrap();
+        assert!(decisions[0].allowed, "request at {at} s rejected");
+        assert_eq!(
+            decisions[0].remaining, remaining,
+            "remaining after the request at {at} s"
+        );
+        assert_eq!(
+            decisions[0].reset_after,
+            Duration::seconds(reset),
+            "reset after the request at {at} s"
+        );
+    }
+}
+
+/// Takes back a request that started the 64th slot and one that joined it in the same call, so
+/// the next request starts that slot again.
+pub async fn slot_start_at_64th_rolls_back<S>(store: Arc<S>)
+where
+    S: RateLimitStore + ?Sized,
+{
+    let shared = check("user:8", 100, Duration::minutes(1));
+    let closed = check("closed", 0, Duration::minutes(1));
+    let admit_at = |ms: i64| {
+        let checks = std::slice::from_ref(&shared);
+        let store = &store;
+        async move {
+            let decisions = store
+                .admit(checks, T0 + Duration::milliseconds(ms))
+                .await
+                .unwrap();
+            assert!(decisions[0].allowed, "request at {ms} ms rejected");
+            decisions[0]
+        }
+    };
+    for ms in 0..63 {
+        admit_at(ms).await;
+    }
+
+    let rejected = store
+        .admit(
+            &[shared.clone(), shared.clone(), closed],
+            T0 + Duration::milliseconds(100),
+        )
+        .await
+        .unwrap();
+    // Slot 64 starts at 100 ms. Slot 65 starts at 1100 ms, since a minute's slots span
+    // 937.5 ms, and the request at 1500 ms joins it.
+    let started = admit_at(100).await;
+    let next = admit_at(1_100).await;
+    let joined = admit_at(1_500).await;
+    // The 63 exact slots and slot 64 leave, and slot 65 contains two requests.
+    let slot_64_left = admit_at(60_100).await;
+    let slot_65_left = admit_at(61_500).await;
+
+    assert!(
+        rejected[0].allowed,
+        "first check of the shared key rejected"
+    );
+    assert!(
+        rejected[1].allowed,
+        "second check of the shared key rejected"
+    );
+    assert!(!rejected[2].allowed, "closed check passed");
+    assert_eq!(
+        started.remaining, 36,
+        "rejected request left records behind"
+    );
+    assert_eq!(next.remaining, 35);
+    assert_eq!(joined.remaining, 34);
+    assert_eq!(slot_64_left.remaining, 97, "slot 65 counted wrongly");
+    assert_eq!(slot_64_left.reset_after, Duration::milliseconds(1_400));
+    assert_eq!(slot_65_left.remaining, 98, "slot 65 left with wrong count");
+    assert_eq!(slot_65_left.reset_after, Duration::milliseconds(58_600));
+}
+
+/// Takes back a request that started a slot after the 64th, so that a request from a clock a
+/// little behind still joins the slot before it.
+pub async fn rolled_back_slot_start_restores_tail<S>(store: Arc<S>)
+where
+    S: RateLimitStore + ?Sized,
+{
+    let shared = check("user:9", 100, Duration::minutes(1));
+    let closed = check("closed", 0, Duration::minutes(1));
+    for ms in 0..64 {
+        store
+            .admit(
+                std::slice::from_ref(&shared),
+                T0 + Duration::milliseconds(ms),
+            )
+            .await
+            .unwrap();
+    }
+    let admit_at = |ms: i64| {
+        store.admit(
+            std::slice::from_ref(&shared),
+            T0 + Duration::milliseconds(ms),
+        )
+    };
+
+    // Slot 64 started at 63 ms, so a request at 1100 ms starts slot 65.
+    let rejected = store
+        .admit(
+            &[shared.clone(), closed],
+            T0 + Duration::milliseconds(1_100),
+        )
+        .await
+        .unwrap();
+    // A minute's slots span 937.5 ms: 1000 ms joins slot 64 and 1050 ms starts slot 65.
+    let joined = admit_at(1_000).await.unwrap();
+    let started = admit_at(1_050).await.unwrap();
+    // The exact slots and slot 64, whose newest request is at 1000 ms, leave.
+    let later = admit_at(61_000).await.unwrap();
+
+    assert!(rejected[0].allowed, "shared key rejected");
+    assert!(!rejected[1].allowed, "closed check passed");
+    assert_eq!(
+        joined[0].remaining, 35,
+        "rejected request left records behind"
+    );
+    assert_eq!(started[0].remaining, 34);
+    assert_eq!(later[0].remaining, 98, "slot 64 kept or slot 65 lost");
+    assert_eq!(later[0].reset_after, Duration::milliseconds(50));
+}
+
 /// Keeps counting a busy key's requests of the last window only, under a limit far above them.
 pub async fn busy_key_counts_last_window<S>(store: Arc<S>)
 where
