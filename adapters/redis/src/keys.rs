@@ -24,8 +24,11 @@ impl Keys {
     }
 
     /// Returns the key of the hash that stores one rate-limit check key's sliding log.
+    ///
+    /// The name changed from `rate-log:` when the hash layout did, because a script of either
+    /// layout misreads a hash of the other. Logs under the old name expire within a window.
     pub(crate) fn rate_log(&self, check_key: &str) -> String {
-        format!("{}rate-log:{check_key}", self.prefix)
+        format!("{}rate-slots:{check_key}", self.prefix)
     }
 
     /// The sorted set of failures of a username from every address.

@@ -15,19 +15,21 @@
 //!
 //! Time: the scripts use the `now` that the ports pass in, never the server's `TIME`, so every
 //! instance must keep its clock in sync (NTP); a skew of `s` seconds shifts each window by up to
-//! `s`. Key expiry uses relative TTLs: a rate-limit or login key expires one window after its
-//! newest entry, and a revoked token id one minute after the token would expire, as measured by
-//! the [`Clock`](rampart_ports::Clock) given to [`RedisStores::connect`].
+//! `s`. Key expiry uses relative TTLs. A login key expires one window after its newest entry, and
+//! a rate-limit log at least one window after the newest request its newest slot can take. A
+//! revoked token id expires one minute after the token would expire, as measured by the
+//! [`Clock`](rampart_ports::Clock) given to [`RedisStores::connect`].
 //!
 //! Keys all start with the configured prefix (`rampart:` by default):
 //!
 //! ```text
-//!   <prefix>rate:<check key>          sorted set of accepted request times
+//!   <prefix>rate-slots:<check key>    hash: sliding log of accepted requests in slots
 //!   <prefix>login:user:<username>     sorted set of failures from every address
 //!   <prefix>login:pairs:<username>    hash: client IP -> "locked_until|failure,failure,..."
 //!   <prefix>login:ip:<client ip>      sorted set of failures for every username
 //!   <prefix>revoked:token:<token id>  revoked until (microseconds since the epoch)
 //!   <prefix>revoked:family:<id>       revoked until (microseconds since the epoch)
+//!   <prefix>user-stamp:<user id>      the user's stamp, a random number below 2^62
 //!   <prefix>blocks                    hash: canonical range -> "until|range|reason"
 //! ```
 //!

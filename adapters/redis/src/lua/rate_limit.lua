@@ -3,12 +3,28 @@
 -- none. Optionally also reads the status of the request's access token (its revocations and its
 -- user's stamp), so that one round trip serves all three.
 --
--- A log is one hash. Its slots are numbered from h (oldest) to t (newest); slot i counts c<i>
--- requests, the newest at l<i> (microseconds). n is the number of requests in the log and f the
--- time of the first request of slot t. A slot leaves the window when its newest request does. A
--- request gets a slot of its own while the log has fewer than 64, else it joins the newest slot
--- when that started less than window / 64 earlier, so a log has at most 129 slots. Plain fields
--- and numbers keep the steady path at four commands a check, without string parsing.
+-- A log is one hash. Its slots are numbered from h (oldest) to t (newest), and each slot has a
+-- count of requests and the time of its newest request (microseconds). n is the number of
+-- requests in the log and f the time of the first request of slot t. Fixed fields store the two
+-- ends: nl and nc the newest time and count of slot t, ol and oc those of slot h (the same
+-- values as nl and nc when h = t). Each slot strictly between h and t keeps them in l<i> and
+-- c<i>, written when a newer slot closes it. A slot leaves the window when its newest request
+-- does. A request gets a slot of its own while the log has fewer than 64, else it joins the
+-- newest slot when that started less than window / 64 earlier, so a log has at most 129 slots.
+--
+-- A request that joins the newest slot, the common case under load, costs one HMGET of the
+-- fixed fields and one HSET of n, nl and nc. A request that starts a slot writes the closed
+-- slot in the same HSET and then moves the key's expiry. Slots leaving the window cost an HMGET
+-- for each middle slot that becomes the oldest, then one HDEL and one HSET. Plain fields and
+-- numbers avoid string parsing.
+--
+-- The expiry is set when a slot starts: one window, plus window / 64 when the log then has 64
+-- slots or more, since later requests may then join the slot for less than window / 64. So the
+-- key lives at least one window past the newest request the slot can take, provided the times
+-- in ARGV advance with Redis's clock.
+--
+-- This script never reads hashes of the earlier layout, which were stored under rate-log: keys
+-- and expire by their own TTL.
 --
 -- KEYS[i]      log of check i, for i = 1 .. n, where n = ARGV[2]
 -- KEYS[n+1]    with a status: the revoked-token key, holding the time until which the token is
@@ -34,49 +50,133 @@ local results = {}
 local recorded = {}
 local all_allowed = true
 
+-- Reads the fixed fields of the log at key. A missing key is the empty log: n = 0 and
+-- h = t + 1, as the drop phase leaves a log it empties.
+local function read_log(key)
+  local fields = redis.call('HMGET', key, 'n', 'h', 't', 'f', 'ol', 'oc', 'nl', 'nc')
+  local total = tonumber(fields[1])
+  if not total then
+    return { key = key, total = 0, head = 1, tail = 0 }
+  end
+  return {
+    key = key,
+    total = total,
+    head = tonumber(fields[2]),
+    tail = tonumber(fields[3]),
+    first = tonumber(fields[4]),
+    oldest_last = tonumber(fields[5]),
+    oldest_count = tonumber(fields[6]),
+    newest_last = tonumber(fields[7]),
+    newest_count = tonumber(fields[8]),
+  }
+end
+
+-- Drops the slots whose newest request is at or before horizon, oldest first, as
+-- SlidingLog::forget_until does, and writes the result: the key is deleted when the log
+-- empties, else n, h, ol and oc are set and each slot that became the oldest leaves l<i> and
+-- c<i>. On a busy key a slot leaves about once per window / 64, so this may cost a few calls.
+local function drop_left(log, horizon)
+  if log.total == 0 or log.oldest_last > horizon then
+    return
+  end
+  local moved = {}
+  while log.head <= log.tail and log.oldest_last <= horizon do
+    log.total = log.total - log.oldest_count
+    log.head = log.head + 1
+    if log.head == log.tail then
+      log.oldest_last = log.newest_last
+      log.oldest_count = log.newest_count
+    elseif log.head < log.tail then
+      local slot = redis.call('HMGET', log.key, 'l' .. log.head, 'c' .. log.head)
+      log.oldest_last = tonumber(slot[1])
+      log.oldest_count = tonumber(slot[2])
+      table.insert(moved, 'l' .. log.head)
+      table.insert(moved, 'c' .. log.head)
+    end
+  end
+
+  if log.head > log.tail then
+    redis.call('DEL', log.key)
+    log.total = 0
+    log.head = 1
+    log.tail = 0
+    return
+  end
+  if #moved > 0 then
+    redis.call('HDEL', log.key, unpack(moved))
+  end
+  redis.call('HSET', log.key, 'n', log.total, 'h', log.head, 'ol', log.oldest_last,
+    'oc', log.oldest_count)
+end
+
+-- Counts a request at now in a log below its limit, as SlidingLog::record does, and writes the
+-- fields that change. Leaves the values in log as they were, for take_back. Returns the expiry
+-- the key needs in milliseconds, or nil when the request joined the newest slot, whose start
+-- set the expiry.
+local function record(log, window)
+  local span = math.floor(window / exact_slots)
+  local slots = log.tail - log.head + 1
+
+  -- A log of 64 slots or more has h < t, so joining slot t leaves ol and oc as they are.
+  if slots >= exact_slots and now - log.first < span then
+    log.joined = true
+    redis.call('HSET', log.key, 'n', log.total + 1, 'nl', math.max(log.newest_last, now),
+      'nc', log.newest_count + 1)
+    return nil
+  end
+
+  local tail = log.tail + 1
+  if log.total == 0 then
+    -- The new slot is also the oldest.
+    redis.call('HSET', log.key, 'n', 1, 'h', tail, 't', tail, 'f', now, 'ol', now, 'oc', 1,
+      'nl', now, 'nc', 1)
+  elseif log.head == log.tail then
+    -- Slot t was also slot h, so ol and oc already contain its values.
+    redis.call('HSET', log.key, 'n', log.total + 1, 't', tail, 'f', now, 'nl', now, 'nc', 1)
+  else
+    -- Write the closed slot t to l<t> and c<t>.
+    redis.call('HSET', log.key, 'n', log.total + 1, 't', tail, 'f', now, 'nl', now, 'nc', 1,
+      'l' .. log.tail, log.newest_last, 'c' .. log.tail, log.newest_count)
+  end
+
+  local expiry = window
+  if slots + 1 >= exact_slots then
+    expiry = expiry + span
+  end
+  return math.ceil(expiry / 1000)
+end
+
+-- Puts back what record wrote, so the log is as drop_left left it. Slots that drop_left
+-- dropped had left the window and stay dropped.
+-- NOTE: SlidingLog::take_back_newest keeps the newest time that a joined request raised, so
+-- after a roll-back the in-process store may count that slot a little longer than this one.
+local function take_back(log)
+  if log.total == 0 then
+    redis.call('DEL', log.key)
+  elseif log.joined then
+    redis.call('HSET', log.key, 'n', log.total, 'nl', log.newest_last, 'nc', log.newest_count)
+  else
+    redis.call('HSET', log.key, 'n', log.total, 't', log.tail, 'f', log.first,
+      'nl', log.newest_last, 'nc', log.newest_count)
+    if log.head < log.tail then
+      redis.call('HDEL', log.key, 'l' .. log.tail, 'c' .. log.tail)
+    end
+  end
+end
+
 for i = 1, checks do
-  local log = KEYS[i]
   local limit = tonumber(ARGV[2 * i + 1])
   local window = tonumber(ARGV[2 * i + 2])
-  local state = redis.call('HMGET', log, 'n', 'h', 't', 'f')
-  local total = tonumber(state[1]) or 0
-  local head = tonumber(state[2]) or 1
-  local tail = tonumber(state[3]) or 0
-  local first = tonumber(state[4]) or 0
-  local ends = redis.call('HMGET', log, 'l' .. head, 'c' .. head, 'l' .. tail, 'c' .. tail)
-  local oldest_last = tonumber(ends[1])
-  local newest_last = tonumber(ends[3])
-  local newest_count = tonumber(ends[4])
-
-  -- Drop the slots whose newest request left the window.
-  local dropped = false
-  while head <= tail and oldest_last and oldest_last <= now - window do
-    total = total - (tonumber(ends[2]) or 0)
-    redis.call('HDEL', log, 'l' .. head, 'c' .. head)
-    head = head + 1
-    dropped = true
-    ends = redis.call('HMGET', log, 'l' .. head, 'c' .. head)
-    oldest_last = tonumber(ends[1])
-  end
-  if head > tail then
-    total = 0
-    oldest_last = nil
-  end
+  local log = read_log(KEYS[i])
+  drop_left(log, now - window)
 
   local reset = 0
-  if oldest_last then
-    reset = oldest_last + window - now
+  if log.total > 0 then
+    reset = log.oldest_last + window - now
   end
 
-  if total >= limit then
+  if log.total >= limit then
     all_allowed = false
-    if dropped then
-      if head > tail then
-        redis.call('DEL', log)
-      else
-        redis.call('HSET', log, 'n', total, 'h', head)
-      end
-    end
     local retry = reset
     if retry < second then
       retry = second
@@ -86,51 +186,30 @@ for i = 1, checks do
     table.insert(results, reset)
     table.insert(results, retry)
   else
-    local slots = tail - head + 1
-    local entry = { log = log, window = window, total = total, head = head, tail = tail,
-      first = first, newest_last = newest_last, newest_count = newest_count }
-    if slots >= exact_slots and now - first < math.floor(window / exact_slots) then
-      entry.joined = true
-      redis.call('HSET', log, 'n', total + 1, 'h', head,
-        'l' .. tail, math.max(newest_last, now), 'c' .. tail, newest_count + 1)
-    else
-      tail = tail + 1
-      redis.call('HSET', log, 'n', total + 1, 'h', head, 't', tail, 'f', now,
-        'l' .. tail, now, 'c' .. tail, 1)
-    end
-    table.insert(recorded, entry)
-    if not oldest_last then
+    log.expiry = record(log, window)
+    table.insert(recorded, log)
+    if log.total == 0 then
       reset = window
     end
     table.insert(results, 1)
-    table.insert(results, limit - total - 1)
+    table.insert(results, limit - log.total - 1)
     table.insert(results, reset)
     table.insert(results, -1)
   end
 end
 
 if all_allowed then
-  -- The newest request is now, so each log is useless one window later. Each check key has one
-  -- window (its prefix names the limit), so the last call's window is the key's.
-  for _, entry in ipairs(recorded) do
-    redis.call('PEXPIRE', entry.log, math.ceil(entry.window / 1000))
+  -- Each check key has one window (its prefix names the limit), so any check's expiry fits the
+  -- key when one key appears in two checks.
+  for _, log in ipairs(recorded) do
+    if log.expiry then
+      redis.call('PEXPIRE', log.key, log.expiry)
+    end
   end
 else
-  -- Put back what this call changed, newest first, so a key used by two checks comes back to
-  -- where it was. Slots this call dropped had left the window and stay dropped.
+  -- Newest first, so a key used by two checks comes back to where it was.
   for index = #recorded, 1, -1 do
-    local entry = recorded[index]
-    if entry.total == 0 then
-      redis.call('DEL', entry.log)
-    elseif entry.joined then
-      redis.call('HSET', entry.log, 'n', entry.total, 'h', entry.head,
-        'l' .. entry.tail, entry.newest_last, 'c' .. entry.tail, entry.newest_count)
-    else
-      local added = entry.tail + 1
-      redis.call('HDEL', entry.log, 'l' .. added, 'c' .. added)
-      redis.call('HSET', entry.log, 'n', entry.total, 'h', entry.head, 't', entry.tail,
-        'f', entry.first)
-    end
+    take_back(recorded[index])
   end
 end
 
