@@ -127,3 +127,77 @@ impl RateLimitStore for RedisStores {
         Ok((decisions(checks, &reply)?, Some(status)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use rampart_domain::throttle::RateLimit;
+    use rampart_ports::Clock;
+    use rampart_tests::redis::TestRedis;
+
+    use super::*;
+    use crate::RedisSettings;
+
+    struct FixedClock;
+
+    impl Clock for FixedClock {
+        fn now(&self) -> OffsetDateTime {
+            OffsetDateTime::UNIX_EPOCH
+        }
+    }
+
+    /// Returns the time to live of the log of `check_key`, in milliseconds.
+    async fn log_ttl(stores: &RedisStores, check_key: &str) -> i64 {
+        let mut link = stores.pool.link().await.unwrap();
+        redis::cmd("PTTL")
+            .arg(stores.keys.rate_log(check_key))
+            .query_async::<i64>(link.connection())
+            .await
+            .unwrap()
+    }
+
+    /// The port's contract checks only decisions, so the key's expiry is checked here: it must
+    /// cover the newest request a log's newest slot can still take.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn log_expiry_covers_joinable_slot() {
+        let redis = TestRedis::start();
+        let mut settings = RedisSettings::new(redis.url());
+        settings.prefix = redis.prefix().to_owned();
+        let stores = RedisStores::connect(&settings, Arc::new(FixedClock)).unwrap();
+        let key = "ip:192.0.2.1";
+        let checks = [RateCheck {
+            key: key.to_owned(),
+            limit: RateLimit {
+                limit: 1000,
+                window: Duration::minutes(1),
+            },
+        }];
+        let start = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
+        let at = |ms: i64| start + Duration::milliseconds(ms);
+
+        for ms in 0..63 {
+            stores.admit(&checks, at(ms)).await.unwrap();
+        }
+        let exact = log_ttl(&stores, key).await;
+        stores.admit(&checks, at(63)).await.unwrap();
+        let joinable = log_ttl(&stores, key).await;
+        stores.admit(&checks, at(500)).await.unwrap();
+        let joined = log_ttl(&stores, key).await;
+
+        // No request can join the newest of 63 exact slots, so one window is enough for it.
+        assert!(
+            (59_000..=60_000).contains(&exact),
+            "{exact} ms to live with 63 exact slots"
+        );
+        // The 64th slot takes requests for 937.5 ms more, a minute's slot span.
+        assert!(
+            (60_001..=60_938).contains(&joinable),
+            "{joinable} ms to live once the newest slot can be joined"
+        );
+        assert!(
+            joined <= joinable,
+            "joining the newest slot moved the expiry from {joinable} ms to {joined} ms"
+        );
+    }
+}
