@@ -214,18 +214,20 @@ else
 end
 
 if #KEYS > checks then
+  -- One MGET reads both revocation keys and the stamp, and a missing stamp is stored.
+  local status = redis.call('MGET', KEYS[checks + 1], KEYS[checks + 2], KEYS[checks + 3])
   local revoked = 0
-  for _, until_time in ipairs(redis.call('MGET', KEYS[checks + 1], KEYS[checks + 2])) do
+  for index = 1, 2 do
+    local until_time = status[index]
     if until_time and now <= tonumber(until_time) then
       revoked = 1
     end
   end
   table.insert(results, revoked)
-  local stamp_key = KEYS[checks + 3]
-  local stamp = redis.call('GET', stamp_key)
+  local stamp = status[3]
   if not stamp then
     stamp = ARGV[2 * checks + 3]
-    redis.call('SET', stamp_key, stamp, 'PX', ARGV[2 * checks + 4])
+    redis.call('SET', KEYS[checks + 3], stamp, 'PX', ARGV[2 * checks + 4])
   end
   table.insert(results, stamp)
 end
