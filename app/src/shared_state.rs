@@ -83,7 +83,7 @@ pub(crate) fn build(
 }
 
 /// Checks the revocation store by looking up ids that were never issued: with Redis, one round
-/// trip that reads two absent keys, and with SQLite, a read of its in-memory copy once loaded.
+/// trip that reads two absent keys, and with SQLite, one indexed read.
 pub(crate) struct RevocationProbe {
     pub(crate) revocations: Arc<dyn RevocationStore>,
     pub(crate) clock: Arc<dyn Clock>,

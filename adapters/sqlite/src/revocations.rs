@@ -1,8 +1,7 @@
 //! [`RevocationStore`] on the `revocations` table, so that revoked access tokens and families
 //! stay revoked across restarts of a single instance.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use diesel::prelude::*;
@@ -27,40 +26,11 @@ const UPSERT: &str = "INSERT INTO revocations (kind, id, until_us) VALUES (?, ?,
 /// Revoked access tokens and families in the SQLite database of [`SqliteStores`].
 ///
 /// Every write also deletes the rows that expired before [`PRUNE_MARGIN`] ago by `clock`, so
-/// the table contains about one access token lifetime of revocations.
-///
-/// Checks read a copy of the table in memory, loaded by the first check and updated by every
-/// write of this store after the database accepted it, so a check costs no query. Revocations
-/// that another process writes to the same file are not seen until a restart: the SQLite
-/// configuration serves one instance (several instances share revocations in Redis).
+/// the table contains about one access token lifetime of revocations. Reads never write.
 #[derive(Clone)]
 pub struct SqliteRevocations {
     stores: SqliteStores,
     clock: Arc<dyn Clock>,
-    copy: Arc<Mutex<TableCopy>>,
-}
-
-/// The in-memory copy of the table: `until` in microseconds by kind and id.
-#[derive(Debug, Default)]
-struct TableCopy {
-    /// Whether the rows of the database were merged in.
-    loaded: bool,
-    entries: HashMap<(&'static str, String), i64>,
-}
-
-impl TableCopy {
-    /// Stores `until` for an entry, keeping a later `until` already stored.
-    fn extend(&mut self, kind: &'static str, id: String, until: i64) {
-        let stored = self.entries.entry((kind, id)).or_insert(until);
-        *stored = (*stored).max(until);
-    }
-
-    /// Returns whether the token or the family is revoked at `now`.
-    fn is_revoked(&self, token: String, family: String, now: i64) -> bool {
-        [("token", token), ("family", family)]
-            .into_iter()
-            .any(|key| self.entries.get(&key).is_some_and(|until| now <= *until))
-    }
 }
 
 impl std::fmt::Debug for SqliteRevocations {
@@ -75,45 +45,7 @@ impl SqliteRevocations {
     /// Keeps revocations in the database of `stores`, which must be migrated; `clock` dates
     /// the pruning of expired rows.
     pub fn new(stores: SqliteStores, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            stores,
-            clock,
-            copy: Arc::default(),
-        }
-    }
-
-    fn copy(&self) -> std::sync::MutexGuard<'_, TableCopy> {
-        self.copy.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Merges the table's unexpired rows into the copy, once.
-    async fn load(&self) -> Result<(), StoreError> {
-        if self.copy().loaded {
-            return Ok(());
-        }
-        let horizon = micros(self.clock.now() - PRUNE_MARGIN);
-        let rows: Vec<(String, String, i64)> = self
-            .stores
-            .run("load revocations", move |connection| {
-                revocations::table
-                    .filter(revocations::until_us.ge(horizon))
-                    .select((revocations::kind, revocations::id, revocations::until_us))
-                    .load(connection)
-            })
-            .await?;
-        let mut copy = self.copy();
-        // Writes made while the rows loaded are in the copy already, and merging keeps the
-        // later `until` of each entry.
-        for (kind, id, until) in rows {
-            let kind = match kind.as_str() {
-                "token" => "token",
-                "family" => "family",
-                _ => continue,
-            };
-            copy.extend(kind, id, until);
-        }
-        copy.loaded = true;
-        Ok(())
+        Self { stores, clock }
     }
 
     /// Writes one row per entry and prunes the expired rows, in one transaction.
@@ -125,7 +57,6 @@ impl SqliteRevocations {
     ) -> Result<(), StoreError> {
         let until = micros(until);
         let horizon = micros(self.clock.now() - PRUNE_MARGIN);
-        let written = entries.clone();
         self.stores
             .run(context, move |connection| {
                 connection.immediate_transaction(|connection| {
@@ -141,13 +72,7 @@ impl SqliteRevocations {
                     Ok(())
                 })
             })
-            .await?;
-        let mut copy = self.copy();
-        copy.entries.retain(|_, kept| *kept >= horizon);
-        for (kind, id) in written {
-            copy.extend(kind, id, until);
-        }
-        Ok(())
+            .await
     }
 }
 
@@ -185,10 +110,23 @@ impl RevocationStore for SqliteRevocations {
         family: FamilyId,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        self.load().await?;
         let token = uuid_text(token.as_uuid());
         let family = uuid_text(family.as_uuid());
-        Ok(self.copy().is_revoked(token, family, micros(now)))
+        let now = micros(now);
+        self.stores
+            .run("check revocation", move |connection| {
+                let token_row = revocations::kind.eq("token").and(revocations::id.eq(token));
+                let family_row = revocations::kind
+                    .eq("family")
+                    .and(revocations::id.eq(family));
+                let active: i64 = revocations::table
+                    .filter(token_row.or(family_row))
+                    .filter(revocations::until_us.ge(now))
+                    .count()
+                    .get_result(connection)?;
+                Ok(active > 0)
+            })
+            .await
     }
 }
 
@@ -242,28 +180,6 @@ mod tests {
         .unwrap();
 
         assert_eq!(row_count(&stores).await, 1);
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn revocation_after_first_check_is_seen() {
-        let directory = tempfile::tempdir().unwrap();
-        let stores = SqliteStores::connect(directory.path().join("rampart.db"), 2)
-            .await
-            .unwrap();
-        stores.run_migrations().await.unwrap();
-        let store = SqliteRevocations::new(stores, Arc::new(FixedClock(T0)));
-        let token = TokenId::from_uuid(Uuid::new_v4());
-        let family = FamilyId::from_uuid(Uuid::new_v4());
-
-        let before = store.is_revoked(token, family, T0).await.unwrap();
-        store
-            .revoke_token(token, T0 + Duration::minutes(15))
-            .await
-            .unwrap();
-        let after = store.is_revoked(token, family, T0).await.unwrap();
-
-        assert!(!before, "token revoked before its revocation");
-        assert!(after, "revocation written after the first check not seen");
     }
 
     #[test]
