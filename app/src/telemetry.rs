@@ -79,10 +79,14 @@ pub(crate) fn init(log_dir: &Path) -> anyhow::Result<LogGuards> {
             .context("starting the standard output writer")?;
 
     let level = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // Spans pass the filter too, so that each security event carries the request span with its
-    // request id, client IP, method and path.
-    let security_only =
-        filter::filter_fn(|metadata| metadata.is_span() || metadata.target() == SECURITY_TARGET);
+    // Spans at info level and above pass the filter too, so that each security event carries
+    // the request span (request id, client IP, method, path) and the use cases' spans. Debug
+    // spans of the adapters stay out: letting them through made every request create and
+    // format them even at the default level.
+    let security_only = filter::filter_fn(|metadata| {
+        (metadata.is_span() && *metadata.level() <= tracing::Level::INFO)
+            || metadata.target() == SECURITY_TARGET
+    });
     // One layer formats each line once and hands the same bytes to stdout and app.log.
     let layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = vec![
         json_layer(stdout_writer.and(app_writer))
