@@ -1039,7 +1039,7 @@ def render(report: Report) -> str:
     lines += [
         "",
         "Absolute figures drift on a shared machine; ratios measured within one run hold "
-        "better, since both servers saw the same conditions.",
+        "better, since all servers saw the same conditions.",
     ]
     return "\n".join(lines) + "\n"
 
