@@ -9,6 +9,20 @@ use rampart_ports::usecases::{Accounts, ProfileChange};
 
 use support::{Mocks, alice, allowed, context, session_of};
 
+/// Lets profile changes pass the per-user limit and the repository's update, which must
+/// happen once.
+fn allow_profile_change(mocks: &mut Mocks) {
+    mocks
+        .rate_limits
+        .expect_admit()
+        .returning(|_, _| Ok(vec![allowed(10)]));
+    mocks
+        .users
+        .expect_update_profile()
+        .times(1)
+        .returning(|_| Ok(true));
+}
+
 /// Makes the user repository return `user` for its id, exactly `times` times.
 fn expect_loads(mocks: &mut Mocks, user: &User, times: usize) {
     let stored = user.clone();
@@ -60,15 +74,7 @@ async fn profile_change_renews_stamp_and_reloads() {
     let user = alice();
     // One load for the first read, one for the change, one for the read after it.
     expect_loads(&mut mocks, &user, 3);
-    mocks
-        .rate_limits
-        .expect_admit()
-        .returning(|_, _| Ok(vec![allowed(10)]));
-    mocks
-        .users
-        .expect_update_profile()
-        .times(1)
-        .returning(|_| Ok(true));
+    allow_profile_change(&mut mocks);
     let id = user.id;
     mocks
         .user_stamps
@@ -97,15 +103,7 @@ async fn failed_renewal_still_completes_change() {
     let mut mocks = Mocks::default();
     let user = alice();
     expect_loads(&mut mocks, &user, 1);
-    mocks
-        .rate_limits
-        .expect_admit()
-        .returning(|_, _| Ok(vec![allowed(10)]));
-    mocks
-        .users
-        .expect_update_profile()
-        .times(1)
-        .returning(|_| Ok(true));
+    allow_profile_change(&mut mocks);
     mocks.user_stamps.expect_renew().times(1).returning(|_| {
         Err(rampart_ports::StoreError::Unavailable(
             "connection refused".into(),
