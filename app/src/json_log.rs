@@ -225,7 +225,7 @@ where
             return;
         };
         let mut extensions = span.extensions_mut();
-        // The security layer sees the same spans, and the first layer's record serves both.
+        // Both layers receive the same spans, so the first one to record a span serves both.
         if extensions.get_mut::<SpanFields>().is_none() {
             let mut fields = SpanFields::default();
             attributes.record(&mut fields);

@@ -367,7 +367,7 @@ pub trait RateLimitStore: Send + Sync {
     }
 }
 
-/// What the shared stores hold about a verified access token.
+/// Status of a verified access token in the shared stores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenStatus {
     /// Whether the token or its refresh family is revoked.

@@ -54,7 +54,7 @@ impl Keys {
         format!("{}revoked:family:{family}", self.prefix)
     }
 
-    /// The string that holds a user's stamp.
+    /// Returns the key of the string that stores a user's stamp.
     pub(crate) fn user_stamp(&self, user: UserId) -> String {
         format!("{}user-stamp:{user}", self.prefix)
     }

@@ -137,7 +137,7 @@ impl Sessions {
         claims: AccessClaims,
         now: time::OffsetDateTime,
     ) -> Result<Session, AuthError> {
-        // Both reads go out together: on Redis they share one write on the connection.
+        // The two reads run concurrently, so on Redis they can share one pipelined round trip.
         let (revoked, user_stamp) = futures_util::future::try_join(
             self.deps
                 .revocations

@@ -87,7 +87,7 @@ pub(crate) async fn renew_stamp(deps: &Deps, user: UserId) {
         warn!(
             user.id = %user,
             error = %error,
-            "user stamp renewal failed; other instances may show the old record for up to a minute"
+            "user stamp renewal failed, so other instances may show the old record for up to a minute"
         );
     }
 }
