@@ -25,10 +25,11 @@ impl Keys {
 
     /// Returns the key of the hash that stores one rate-limit check key's sliding log.
     ///
-    /// The name changed from `rate-log:` when the hash layout did, because a script of either
-    /// layout misreads a hash of the other. Logs under the old name expire within a window.
+    /// The name changed from `rate-log:` and then `rate-slots:` with each change of the hash
+    /// layout, because a script of one layout misreads a hash of another. Logs under the old
+    /// names expire within a window.
     pub(crate) fn rate_log(&self, check_key: &str) -> String {
-        format!("{}rate-slots:{check_key}", self.prefix)
+        format!("{}rate-packed:{check_key}", self.prefix)
     }
 
     /// The sorted set of failures of a username from every address.

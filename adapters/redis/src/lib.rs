@@ -23,7 +23,7 @@
 //! Keys all start with the configured prefix (`rampart:` by default):
 //!
 //! ```text
-//!   <prefix>rate-slots:<check key>    hash: sliding log of accepted requests in slots
+//!   <prefix>rate-packed:<check key>   hash: sliding log of accepted requests in slots
 //!   <prefix>login:user:<username>     sorted set of failures from every address
 //!   <prefix>login:pairs:<username>    hash: client IP -> "locked_until|failure,failure,..."
 //!   <prefix>login:ip:<client ip>      sorted set of failures for every username
