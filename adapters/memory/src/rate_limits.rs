@@ -54,30 +54,33 @@ impl RateLogs {
     fn admit(&mut self, checks: &[RateCheck], now: OffsetDateTime) -> Vec<RateDecision> {
         let mut decisions = Vec::with_capacity(checks.len());
         for check in checks {
-            let log = self
-                .keys
-                .entry(check.key.clone())
-                .or_insert_with(|| KeyLog {
+            // Looking up first spares the copy of the key that `entry` takes, on every request
+            // to a key already counted.
+            let log = match self.keys.get_mut(&check.key) {
+                Some(log) => log,
+                None => self.keys.entry(check.key.clone()).or_insert_with(|| KeyLog {
                     requests: SlidingLog::new(),
                     window: check.limit.window,
-                });
+                }),
+            };
             log.window = log.window.max(check.limit.window);
             decisions.push(check.limit.admit(&mut log.requests, now));
         }
 
-        if !decisions.iter().all(|decision| decision.allowed) {
-            // Every allowed check counted `now` as the newest request of its key's log. Taking
-            // back in reverse order removes exactly those, also when one key appears in several
-            // checks.
-            for (check, decision) in checks.iter().zip(&decisions).rev() {
-                if decision.allowed
-                    && let Some(log) = self.keys.get_mut(&check.key)
-                {
-                    log.requests.take_back_newest();
-                }
-            }
+        if decisions.iter().all(|decision| decision.allowed) {
+            // Each log counted this request, so none is empty.
+            return decisions;
         }
 
+        // Every allowed check counted `now` as the newest request of its key's log. Taking back
+        // in reverse order removes exactly those, also when one key appears in several checks.
+        for (check, decision) in checks.iter().zip(&decisions).rev() {
+            if decision.allowed
+                && let Some(log) = self.keys.get_mut(&check.key)
+            {
+                log.requests.take_back_newest();
+            }
+        }
         for check in checks {
             if self
                 .keys
