@@ -10,6 +10,13 @@
 //! from it. An idle machine still hashes at full speed. Under a load that keeps every CPU busy,
 //! logins wait in the queue, which answers `HashError::Busy` once full.
 //!
+//! A CPU that always has a hashing job to run never goes idle, so the scheduler does not pull
+//! waiting tasks over to it as it does for an idle CPU. Under a login flood on two CPUs, traces
+//! (`perf sched`) showed one CPU running a hashing thread for 450 ms at a stretch while request
+//! handlers and PostgreSQL backends queued on the other, some waiting 670 ms to run. Each
+//! hashing thread therefore sleeps for [`PAUSE_BETWEEN_JOBS`] after each job, which leaves its
+//! CPU idle long enough for that balancing.
+//!
 //! A hashing thread must not take a lock that request handling needs, since the scheduler may
 //! leave it off the CPU for a long time while it holds the lock. Waking a tokio task from outside
 //! the runtime takes the lock of the runtime's shared queue, so a hashing thread only computes:
@@ -19,6 +26,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
+use std::time::Duration;
+
+/// The pause of a hashing thread after each job, a few percent of one hash at the default cost.
+const PAUSE_BETWEEN_JOBS: Duration = Duration::from_millis(1);
 
 /// A delivery for the relay thread.
 type Task = Box<dyn FnOnce() + Send + 'static>;
@@ -104,6 +115,7 @@ fn hash(receiver: &Mutex<Receiver<Job>>, deliveries: &Sender<Task>) {
         // A panicking job never delivers, so its caller sees its result sender dropped; the
         // thread lives on for the next job.
         let _ = catch_unwind(AssertUnwindSafe(|| job(deliveries)));
+        thread::sleep(PAUSE_BETWEEN_JOBS);
     }
 }
 
