@@ -10,12 +10,12 @@
 //! from it. An idle machine still hashes at full speed. Under a load that keeps every CPU busy,
 //! logins wait in the queue, which answers `HashError::Busy` once full.
 //!
-//! A CPU that always has a hashing job to run never goes idle, so the scheduler does not pull
-//! waiting tasks over to it as it does for an idle CPU. Under a login flood on two CPUs, traces
-//! (`perf sched`) showed one CPU running a hashing thread for 450 ms at a stretch while request
-//! handlers and PostgreSQL backends queued on the other, some waiting 670 ms to run. Each
-//! hashing thread therefore sleeps for [`PAUSE_BETWEEN_JOBS`] after each job, which leaves its
-//! CPU idle long enough for that balancing.
+//! A CPU that always has a hashing job to run never goes idle, so the scheduler's idle
+//! balancing, which pulls waiting tasks onto a CPU that has just gone idle, never runs there.
+//! Under a login flood on two CPUs, `perf sched` showed one CPU running a hashing thread for
+//! 389 of 450 ms while request handlers and PostgreSQL backends shared the other, one backend
+//! waiting 670 ms to run. Each hashing thread therefore sleeps for [`PAUSE_BETWEEN_JOBS`] after
+//! each job, which leaves its CPU idle between hashes.
 //!
 //! A hashing thread must not take a lock that request handling needs, since the scheduler may
 //! leave it off the CPU for a long time while it holds the lock. Waking a tokio task from outside
