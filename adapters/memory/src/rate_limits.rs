@@ -58,10 +58,13 @@ impl RateLogs {
             // to a key already counted.
             let log = match self.keys.get_mut(&check.key) {
                 Some(log) => log,
-                None => self.keys.entry(check.key.clone()).or_insert_with(|| KeyLog {
-                    requests: SlidingLog::new(),
-                    window: check.limit.window,
-                }),
+                None => self
+                    .keys
+                    .entry(check.key.clone())
+                    .or_insert_with(|| KeyLog {
+                        requests: SlidingLog::new(),
+                        window: check.limit.window,
+                    }),
             };
             log.window = log.window.max(check.limit.window);
             decisions.push(check.limit.admit(&mut log.requests, now));
