@@ -37,14 +37,14 @@ layers: ## Fail if the domain depends on a runtime, database, web, token or hash
 openapi: ## Print the OpenAPI document
 	@$(CARGO) run -q -p rampart -- openapi
 
-bench: ## Benchmark Rampart against the DRF reference with wrk (release build; about 10 minutes)
+bench: ## Benchmark Rampart against the DRF reference with wrk (release build; about 14 minutes)
 	python3 scripts/bench.py
 
 bench-quick: ## Short benchmark: a few seconds per endpoint, embedded default (and the reference if installed)
 	python3 scripts/bench.py --quick
 
 # Not a timed test: it checks that the quick mode runs and prints its table, never the figures.
-bench-check: ## Check that the quick benchmark runs and prints its table (debug build, Rampart alone)
+bench-check: build ## Check that the quick benchmark runs and prints its table (debug build, Rampart alone)
 	@out=$$(mktemp); \
 	timeout 300 python3 scripts/bench.py --quick --binary "$${CARGO_TARGET_DIR:-target}/debug/rampart" --reference off >"$$out"; \
 	status=$$?; cat "$$out"; \
