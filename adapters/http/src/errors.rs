@@ -84,7 +84,7 @@ fn forbidden(reason: DenyReason) -> ProblemResponse {
 }
 
 /// Formats an error with every source, separated by `: `.
-fn chain(error: &(dyn StdError + 'static)) -> String {
+pub(crate) fn chain(error: &(dyn StdError + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(next) = source {

@@ -33,6 +33,7 @@ use rampart_ports::usecases::{Deps, RequestContext};
 use rampart_ports::{Clock, RateCheck, RateLimitStore, SecurityEventSink, StoreError, TokenCodec};
 
 use super::rate_headers::{Policy, insert_headers, tightest};
+use crate::errors::chain;
 use crate::problem::{ProblemKind, ProblemResponse};
 use crate::security::VerifiedAccessToken;
 
@@ -257,7 +258,7 @@ impl<E: Endpoint> Endpoint for RequestThrottleEndpoint<E> {
 fn store_failure(error: &StoreError) -> Response {
     match error {
         StoreError::Unavailable(_) => {
-            tracing::error!(error = %error, "rate-limit store unavailable");
+            tracing::error!(error = %chain(error), "rate-limit store unavailable");
             ProblemResponse::new(
                 ProblemKind::Unavailable,
                 "A service this request depends on is unavailable. Retry later.",
@@ -266,7 +267,7 @@ fn store_failure(error: &StoreError) -> Response {
             .into_poem_response()
         }
         _ => {
-            tracing::error!(error = %error, "rate-limit check failed");
+            tracing::error!(error = %chain(error), "rate-limit check failed");
             ProblemResponse::new(
                 ProblemKind::Internal,
                 "The server failed to complete the request.",
