@@ -5,8 +5,8 @@
 --
 -- A log is one hash. Its slots are numbered from h (oldest) to t (newest), and each slot has a
 -- count of requests and the time of its newest request (microseconds). n is the number of
--- requests in the log and f the time of the first request of slot t. Field m holds the two ends
--- of the log as eight little-endian doubles: n, h, t, f, then ol and oc (newest time and count
+-- requests in the log and f the time of the first request of slot t. Field m contains the two
+-- ends of the log as eight little-endian doubles: n, h, t, f, then ol and oc (newest time and count
 -- of slot h), then nl and nc (those of slot t; ol and oc repeat them when h = t). Each slot
 -- strictly between h and t is a field named by its number, holding its newest time and count
 -- as two doubles, written when a newer slot closes it. A slot leaves the window when its newest
@@ -18,8 +18,8 @@
 -- HSET of m. A request that starts a slot writes the closed slot in the same HSET and then moves
 -- the key's expiry. Slots leaving the window cost an HGET for each middle slot that becomes the
 -- oldest, then one HDEL and one HSET. Packed doubles spare Redis the conversions between
--- numbers and decimal strings: with decimal fields, a joined request took about 15 us of Redis
--- CPU per call (INFO commandstats), most of it outside the commands; packed, about 10 us.
+-- numbers and decimal strings. With decimal fields, a joined request took about 15 us of Redis
+-- CPU per call (INFO commandstats), most of it outside the commands. Packed, it takes about 10 us.
 --
 -- The expiry is set when a slot starts: one window, plus window / 64 when the log then has 64
 -- slots or more, since later requests may then join the slot for less than window / 64. So the
