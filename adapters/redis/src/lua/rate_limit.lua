@@ -147,7 +147,7 @@ local function record(log, window)
     -- The new slot is also the oldest.
     redis.call('HSET', log.key, 'm', pack_ends(1, tail, tail, now, now, 1, now, 1))
   elseif log.head == log.tail then
-    -- Slot t was also slot h, so ol and oc already hold its values.
+    -- Slot t was also slot h, so ol and oc already contain its values.
     redis.call('HSET', log.key, 'm', pack_ends(log.total + 1, log.head, tail, now,
       log.oldest_last, log.oldest_count, now, 1))
   else
